@@ -1,0 +1,28 @@
+"""Run budgets: how hard each engine tries, and the bound on a whole run's time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work a run does. `time_limit` bounds the whole run, cleanup excepted."""
+
+    name: str
+    stateful_examples: int  # Hypothesis examples of the lifecycle state machine
+    stateful_steps: int  # steps per example
+    schema_examples: int  # Schemathesis examples per operation and phase
+    page_records: int  # records created for the pagination walk
+    time_limit: float  # seconds
+
+
+BUDGETS = {
+    "quick": Budget("quick", stateful_examples=6, stateful_steps=12, schema_examples=10, page_records=7, time_limit=90),
+    "standard": Budget(
+        "standard", stateful_examples=25, stateful_steps=25, schema_examples=40, page_records=13, time_limit=300
+    ),
+    "deep": Budget(
+        "deep", stateful_examples=100, stateful_steps=50, schema_examples=200, page_records=31, time_limit=1800
+    ),
+}

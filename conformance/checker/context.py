@@ -1,0 +1,192 @@
+"""What a check gets to work with: the client, the results, fresh test data, and `expect`.
+
+Scenarios are small functions registered with `@scenario("ID", ...)` naming the requirements they verify.
+Each receives a `Probe` and states expectations with `probe.expect(...)`; a broken expectation becomes a
+`Finding` carrying the exchanges that show it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.catalogue import requirement
+from conformance.checker.budget import Budget
+from conformance.checker.client import Reply, TargetClient
+from conformance.checker.profile import Credentials, TargetProfile
+from conformance.checker.results import Finding, Results
+
+SECOND_KEY = "second-developer-key"
+
+
+class ScenarioAborted(Exception):
+    """A scenario cannot go on (its setup failed); its unexercised requirements become not-run."""
+
+
+@dataclass
+class RunState:
+    """What every engine of one run shares."""
+
+    profile: TargetProfile
+    client: TargetClient
+    results: Results
+    budget: Budget
+    seed: int
+    run_tag: str  # unique to this run: marks shop ids and webhook URLs as ours
+    spec: dict[str, Any] = field(default_factory=dict)
+    only: frozenset[str] = frozenset()
+    skip: frozenset[str] = frozenset()
+    transport_errors: int = 0
+    preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
+    _shop_counter: int = 0
+
+    def selected(self, covers: tuple[str, ...]) -> bool:
+        """Whether --only/--skip leave any of these requirements in the run."""
+        return any((not self.only or item in self.only) and item not in self.skip for item in covers)
+
+    def new_shop_id(self) -> str:
+        """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn."""
+        self._shop_counter += 1
+        if self.profile.shop_ids:
+            return self.profile.shop_ids[(self._shop_counter - 1) % len(self.profile.shop_ids)]
+        return f"wc-{self.run_tag}-{self._shop_counter}"
+
+    def existing(self, shop_id: str) -> list[dict[str, Any]]:
+        """Records of the primary company that were in this shop before the run (none for our own shops)."""
+        return self.preexisting.get(shop_id, [])
+
+
+class Probe:
+    """One scenario's view of the run."""
+
+    def __init__(self, state: RunState, check: str) -> None:
+        self.state = state
+        self.check = check
+        self.client = state.client
+        self.profile = state.profile
+        self.results = state.results
+        self.budget = state.budget
+        self.rng = random.Random(f"{state.seed}:{check}")
+        self._url_counter = 0
+
+    @property
+    def primary(self) -> Credentials:
+        return self.profile.primary
+
+    @property
+    def second(self) -> Credentials:
+        second = self.profile.second
+        if second is None:
+            raise ScenarioAborted("needs --second-developer-key")
+        return second
+
+    def expect(
+        self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str], *replies: Reply
+    ) -> bool:
+        """Record one assertion about a requirement; returns `ok` so callers can stop early."""
+        if ok:
+            self.results.exercised(requirement_id, self.check)
+        else:
+            actual_text = actual() if callable(actual) else actual
+            self.results.fail(
+                Finding(requirement_id, self.check, expected, actual_text, [reply.exchange for reply in replies])
+            )
+        return ok
+
+    def expect_status(self, requirement_id: str, reply: Reply, allowed: set[int] | int, what: str) -> bool:
+        """Expect one of `allowed` statuses; `what` says what was sent, for the finding."""
+        allowed = {allowed} if isinstance(allowed, int) else allowed
+        wanted = " or ".join(map(str, sorted(allowed)))
+        return self.expect(
+            requirement_id,
+            reply.status in allowed,
+            f"{wanted} for {what} ({requirement_text(requirement_id)})",
+            lambda: f"{reply.status} {_body_hint(reply)}",
+            reply,
+        )
+
+    def shop_id(self) -> str:
+        return self.state.new_shop_id()
+
+    def webhook_url(self) -> str:
+        """A fresh, valid webhook URL (https, public-looking host) that marks the record as this run's."""
+        self._url_counter += 1
+        return f"https://hooks.example.com/wc/{self.state.run_tag}/{self.check}/{self._url_counter}"
+
+    def body(self, **fields: Any) -> dict[str, Any]:
+        """A valid create body; keyword arguments override or add fields."""
+        base: dict[str, Any] = {
+            "shopId": self.shop_id(),
+            "webHookType": "NEW_CONSUMER_ORDER",
+            "webHookUrls": [self.webhook_url()],
+            "url": self.webhook_url(),
+        }
+        base.update(fields)
+        return base
+
+    def create(self, body: dict[str, Any] | None = None, identity: Credentials | None = None) -> dict[str, Any]:
+        """Create a record that the scenario needs; ScenarioAborted (and a CREATE-01 finding) if it cannot."""
+        body = self.body() if body is None else body
+        reply = self.client.create(body, identity=identity)
+        record = reply.json_or_none()
+        ok = reply.status in (200, 201) and isinstance(record, dict) and isinstance(record.get("id"), str)
+        if not self.expect_status("CREATE-01", reply, {200, 201}, "a valid create body") or not ok:
+            raise ScenarioAborted(f"could not create a record: {reply.exchange.summary()}")
+        return record
+
+    def read(self, webhook_id: str, identity: Credentials | None = None) -> dict[str, Any] | None:
+        """The record as GET returns it, or None when it does not answer 200 with an object."""
+        reply = self.client.get(webhook_id, identity=identity)
+        record = reply.json_or_none()
+        return record if reply.status == 200 and isinstance(record, dict) else None
+
+    def list_all(self, params: dict[str, Any] | None = None, page: int = 100, limit_pages: int = 50) -> list[Reply]:
+        """Every page of a list, walking start = 0, page, 2*page, ... until a short page (bounded)."""
+        replies = []
+        start = 0
+        for _ in range(limit_pages):
+            reply = self.client.list({**(params or {}), "start": start, "limit": page})
+            replies.append(reply)
+            body = reply.json_or_none()
+            values = body.get("values") if isinstance(body, dict) else None
+            if reply.status != 200 or not isinstance(values, list) or len(values) < page:
+                break
+            start += page
+        return replies
+
+
+def requirement_text(requirement_id: str) -> str:
+    """`ID: text`, for quoting the requirement in a finding."""
+    return f"{requirement_id}: {requirement(requirement_id).text}"
+
+
+def _body_hint(reply: Reply) -> str:
+    text = reply.text.strip().replace("\n", " ")
+    return f"with body {text[:160]!r}" if text else "with no body"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A targeted check: its name, the requirements it verifies, the function, what it needs."""
+
+    name: str
+    covers: tuple[str, ...]
+    run: Callable[[Probe], None]
+    needs: str | None = None
+
+
+SCENARIOS: list[Scenario] = []
+
+
+def scenario(*covers: str, needs: str | None = None) -> Callable[[Callable[[Probe], None]], Callable[[Probe], None]]:
+    """Register a scenario verifying the requirements `covers`."""
+    for requirement_id in covers:
+        requirement(requirement_id)  # an unknown ID is a bug here, at import time
+
+    def register(func: Callable[[Probe], None]) -> Callable[[Probe], None]:
+        SCENARIOS.append(Scenario(func.__name__, covers, func, needs))
+        return func
+
+    return register

@@ -1,0 +1,100 @@
+"""Evidence of what was sent and what came back, with every secret redacted.
+
+An `Exchange` is one HTTP request and its answer as the checker saw it. It renders as a `curl` command
+that names keys by environment variable (`${CONFORMANCE_PARTNER_KEY}`), so a developer reproduces a
+finding in one command with the same variables the checker reads, and no report ever holds a key.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+BODY_EVIDENCE_LIMIT = 2000  # characters of a body kept as evidence; the rest is summarised
+
+
+class Redactor:
+    """Replaces secret values in any text with `${ENV_VAR}` references."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        # Longest first, so a key that contains another is replaced whole.
+        self._secrets = sorted(secrets.items(), key=lambda item: -len(item[0]))
+
+    def __call__(self, text: str) -> str:
+        for value, variable in self._secrets:
+            text = text.replace(value, "${" + variable + "}")
+        return text
+
+
+def clip(text: str | None, limit: int = BODY_EVIDENCE_LIMIT) -> str | None:
+    """The text cut to `limit` characters, saying how much was left out."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
+@dataclass
+class Exchange:
+    """One request and its answer (or the transport error instead), redacted and clipped."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    error: str | None = None
+    elapsed_ms: float = 0.0
+    full_request_body: str | None = field(default=None, repr=False)  # unclipped, for the curl command only
+    body_shell: str | None = None  # a shell command that prints a body too large to quote
+
+    def curl(self) -> str:
+        """A copy-paste `curl` command that sends this request again (keys as environment variables)."""
+        parts = ["curl -sS -i -X", shlex.quote(self.method)]
+        parts += ["-H " + _shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
+        if self.body_shell is not None:
+            parts.append(f"--data-binary @<({self.body_shell})")
+        elif self.full_request_body is not None or self.request_body is not None:
+            body = self.full_request_body if self.full_request_body is not None else self.request_body
+            parts.append("--data-binary " + _shell_arg(body or ""))
+        parts.append(_shell_arg(self.url))
+        return " ".join(parts)
+
+    def summary(self) -> str:
+        """One line: `POST /path -> 400`."""
+        outcome = self.error if self.status is None else str(self.status)
+        return f"{self.method} {self.url} -> {outcome}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status": self.status,
+            "response_headers": self.response_headers,
+            "response_body": self.response_body,
+            "error": self.error,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "curl": self.curl(),
+        }
+
+
+def _shell_arg(text: str) -> str:
+    """Quote for a POSIX shell, keeping `${VAR}` references live (double quotes) and all else literal."""
+    if "${" not in text:
+        return shlex.quote(text)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
+    # Escape every `$` that does not start one of our `${CONFORMANCE_...}` references.
+    out, index = [], 0
+    while index < len(escaped):
+        if escaped.startswith("${CONFORMANCE_", index):
+            end = escaped.index("}", index)
+            out.append(escaped[index : end + 1])
+            index = end + 1
+        else:
+            out.append("\\$" if escaped[index] == "$" else escaped[index])
+            index += 1
+    return '"' + "".join(out) + '"'

@@ -1,0 +1,648 @@
+"""The lifecycle engine: a Hypothesis rule-based state machine whose every answer is compared with a plain model.
+
+The model is what the target should hold of the records this machine created: a dict id -> the record as
+the last successful write returned it. The rules are the API's operations (create, get, update, delete,
+list one page, walk every page); each compares the answer with the model and raises a `LifecycleViolation`
+naming the requirement it breaks. Hypothesis then shrinks the run towards the shortest request sequence
+that still breaks a requirement, and the shortest one seen becomes the finding's evidence.
+
+Staging safety: an example's records live in one or two shops of this run (or the user's `--shop-id`s,
+whose other records are learned first and expected to stay); every list is filtered by one of these shops;
+every example deletes what it created when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, reject, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+
+from conformance.catalogue import requirement
+from conformance.checker.client import Reply, TransportError
+from conformance.checker.context import RunState, requirement_text
+from conformance.checker.evidence import Exchange
+from conformance.checker.results import Finding
+
+CHECK = "lifecycle"
+COVERS = (
+    "CREATE-01",
+    "CREATE-02",
+    "CREATE-03",
+    "READ-01",
+    "UPDATE-01",
+    "UPDATE-02",
+    "UPDATE-03",
+    "UPDATE-04",
+    "LIST-01",
+    "LIST-02",
+    "LIST-03",
+    "LIST-04",
+    "LIST-07",
+    "DELETE-01",
+    "DELETE-02",
+    "DELETE-03",
+    "DELETE-04",
+)
+RECORD_FIELDS = (
+    "id",
+    "companyId",
+    "shopId",
+    "created",
+    "modified",
+    "deleted",
+    "updated",
+    "url",
+    "webHookType",
+    "webHookUrls",
+)
+CLIENT_FIELDS = ("shopId", "webHookType", "url", "webHookUrls")
+FULL_PAGE = 100  # the largest page the contract allows: the whole list of one of our shops in one call
+MAX_PAGES = 50  # a bound on any walk, whatever the target answers
+GENERATE_SHARE = 0.35  # of the budget's time limit, for the whole engine
+SHRINK_SHARE = 0.1  # of the budget's time limit, for shrinking once something failed
+WRITE_GAP = 0.003  # seconds between two writes of one record: UPDATE-03 promises the target at least 2 ms
+
+Say = Callable[[str], None]
+
+
+class LifecycleViolation(Exception):
+    """An answer that contradicts the model: the requirement it breaks and the requests that show it."""
+
+    def __init__(self, requirement_id: str, expected: str, actual: str, exchanges: list[Exchange]) -> None:
+        super().__init__(f"{requirement_id}: expected {expected}; got {actual}")
+        self.requirement_id = requirement_id
+        self.expected = expected
+        self.actual = actual
+        self.exchanges = exchanges
+
+
+@dataclass
+class Verdicts:
+    """What the examples of one engine run found, and when they must stop."""
+
+    deadline: float  # time.monotonic() after which no example sends another request
+    shrink_seconds: float
+    shortest: dict[str, LifecycleViolation] = field(default_factory=dict)  # per requirement, fewest requests
+    examples: int = 0
+    halted: str | None = None  # why the engine stopped early
+    unreachable: bool = False  # the target stopped answering: send nothing more, not even deletes
+
+    def keep(self, violation: LifecycleViolation) -> None:
+        """Remember a violation if it is the shortest of its requirement; the first one starts the shrink clock."""
+        if not self.shortest:
+            self.deadline = min(self.deadline, time.monotonic() + self.shrink_seconds)
+        known = self.shortest.get(violation.requirement_id)
+        if known is None or len(violation.exchanges) < len(known.exchanges):
+            self.shortest[violation.requirement_id] = violation
+
+    def halt(self, reason: str, *, unreachable: bool = False) -> None:
+        self.halted = self.halted or reason
+        self.unreachable = self.unreachable or unreachable
+
+    def stopped(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.halt("the lifecycle engine's share of the time budget ran out")
+        return self.halted is not None
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """Client fields as Hypothesis draws them. Shop and type are indexes, so the strategy needs to know
+    neither this example's shops nor the spec's types; the machine turns a choice into a body."""
+
+    shop: int
+    webhook_type: int | None
+    paths: tuple[str, ...]
+    legacy_path: str | None
+
+
+_PATH = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=6)
+FIELD_CHOICES = st.builds(
+    FieldChoice,
+    shop=st.integers(0, 1),
+    webhook_type=st.none() | st.integers(0, 10),
+    paths=st.lists(_PATH, min_size=1, max_size=3, unique=True).map(tuple),
+    legacy_path=st.none() | _PATH,
+)
+SHOPS = st.integers(0, 1)
+TYPE_PICKS = st.none() | st.integers(0, 10)
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    """Create, read, update, delete and list records at random; compare every answer with the model."""
+
+    live = Bundle("live")
+    gone = Bundle("gone")
+
+    def __init__(self, state: RunState, verdicts: Verdicts) -> None:
+        super().__init__()
+        self.state = state
+        self.client = state.client
+        self.verdicts = verdicts
+        self.types = webhook_types(state.spec)
+        self.shops: list[str] = []
+        self.records: dict[str, dict[str, Any]] = {}  # the model: the live records this machine created
+        self.deleted: dict[str, dict[str, Any]] = {}  # records it deleted, as they were last
+        self.background: dict[str, dict[str, Any]] = {}  # other records in a --shop-id shop
+        self.orders: dict[tuple[str, str | None], list[str]] = {}  # the target's list order, until a write
+        self.written: dict[str, float] = {}  # when each record was last written (time.monotonic())
+        self.to_delete: set[str] = set()  # every id that may still be live on the target
+        self.exchanges: list[Exchange] = []
+        verdicts.examples += 1
+
+    # -- rules --------------------------------------------------------------------------------------------
+
+    @initialize(target=live, choices=st.lists(FIELD_CHOICES, min_size=1, max_size=3))
+    def open_shops(self, choices: list[FieldChoice]) -> MultipleResults[str]:
+        """Pick this example's shops, learn what they hold already (nothing, unless they are --shop-ids), and
+        stock them with a few records, so that every example has something to read, change and list."""
+        first = self.state.new_shop_id()
+        # Our own second shop starts with the first one's id, so that a prefix match would mix them up.
+        second = self.state.new_shop_id() if self.state.profile.shop_ids else f"{first}-b"
+        self.shops = list(dict.fromkeys([first, second]))
+        for shop_id in self.shops:
+            values, _ = self._walk({"shopId": shop_id}, FULL_PAGE, MAX_PAGES)
+            strays = [value["id"] for value in values if value.get("shopId") != shop_id]
+            self._expect(
+                "LIST-04",
+                not strays,
+                f"a list filtered by shopId={shop_id} to hold only records of that shop",
+                f"it holds records of other shops: {strays}",
+            )
+            self.background.update((value["id"], value) for value in values)
+        return multiple(*(self.create(choice) for choice in choices))
+
+    @rule(target=live, choice=FIELD_CHOICES)
+    def create(self, choice: FieldChoice) -> str:
+        """POST a valid body: the answer is the stored record, echoing the client fields (CREATE-01 to -03)."""
+        sent = self._client_fields(choice)
+        reply = self._send(self.client.create, sent)
+        self.orders.clear()
+        record = self._expect_record("CREATE-01", reply, {200, 201}, "a valid create body")
+        self.to_delete.add(record["id"])
+        echoed = _client_part(record)
+        self._expect(
+            "CREATE-02",
+            echoed == sent,
+            f"the create answer to echo the client fields as sent: {_show(sent)}",
+            lambda: f"it echoed {_show(echoed)}",
+        )
+        self._expect(
+            "CREATE-03",
+            record["id"] not in self.records and record["id"] not in self.deleted,
+            "a new id, never one of an earlier record",
+            f"the id {record['id']} of an earlier record",
+        )
+        self.records[record["id"]] = record
+        self.written[record["id"]] = time.monotonic()
+        return record["id"]
+
+    @rule(record_id=live)
+    def get(self, record_id: str) -> None:
+        """GET a live record: the record as the last write returned it (READ-01)."""
+        reply = self._send(self.client.get, record_id)
+        expected = self.records[record_id]
+        self._expect(
+            "READ-01",
+            reply.status == 200 and _same(reply.json_or_none(), expected),
+            f"200 and the record as the last write returned it: {_show(expected)}",
+            lambda: _summary(reply),
+        )
+
+    @rule(record_id=live, choice=FIELD_CHOICES)
+    def update(self, record_id: str, choice: FieldChoice) -> None:
+        """PUT new client fields: they replace the old ones, server fields behave (UPDATE-01 to -04)."""
+        before = self.records[record_id]
+        sent = self._client_fields(choice)
+        self._pause_before_writing(record_id)
+        reply = self._send(self.client.update, record_id, {**before, **sent})
+        self.orders.clear()
+        self.written[record_id] = time.monotonic()
+        record = self._expect_record("UPDATE-01", reply, {200}, "a valid full update")
+        stored = _client_part(record)
+        self._expect(
+            "UPDATE-01",
+            stored == sent,
+            f"the update answer to hold the new client fields {_show(sent)}",
+            lambda: f"it holds {_show(stored)}",
+        )
+        fixed = {name: (before.get(name), record.get(name)) for name in ("id", "companyId", "created")}
+        self._expect(
+            "UPDATE-02",
+            all(old == new for old, new in fixed.values()),
+            "id, companyId and created as before the update",
+            lambda: ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in fixed.items() if old != new),
+        )
+        self._expect(
+            "UPDATE-03",
+            _later(record.get("modified"), before.get("modified")),
+            f"modified greater than {before.get('modified')!r}, the value before the update",
+            lambda: f"modified {record.get('modified')!r}",
+        )
+        self._expect("UPDATE-04", record.get("updated") is True, "updated true", f"updated {record.get('updated')!r}")
+        self.records[record_id] = record
+        check = self._send(self.client.get, record_id)
+        self._expect(
+            "UPDATE-01",
+            check.status == 200 and _same(check.json_or_none(), record),
+            f"a GET after the update to return what the update answered: {_show(record)}",
+            lambda: _summary(check),
+        )
+
+    @rule(target=gone, record_id=consumes(live))
+    def delete(self, record_id: str) -> str:
+        """DELETE a live record: 200 or 204; then it is gone, a second DELETE gets 404, and the other records
+        are as they were (DELETE-01 to -04)."""
+        self._pause_before_writing(record_id)
+        reply = self._send(self.client.delete, record_id)
+        self.orders.clear()
+        self._expect(
+            "DELETE-01",
+            reply.status == 204 or (reply.status == 200 and _empty_or_json(reply)),
+            "200 (with no body or a JSON one) or 204 for deleting a live record",
+            lambda: _summary(reply),
+        )
+        self.to_delete.discard(record_id)
+        self.deleted[record_id] = self.records.pop(record_id)
+        self._expect_gone(record_id)
+        again = self._send(self.client.delete, record_id)
+        self._expect(
+            "DELETE-03",
+            again.status == 404,
+            f"404 for deleting the already deleted record {record_id}",
+            lambda: _summary(again),
+        )
+        for other_id, other in self.records.items():
+            after = self._send(self.client.get, other_id)
+            self._expect(
+                "DELETE-04",
+                after.status == 200 and _same(after.json_or_none(), other),
+                f"record {other_id} unchanged by the delete of {record_id}: {_show(other)}",
+                lambda after=after: _summary(after),
+            )
+        return record_id
+
+    @rule(record_id=gone)
+    def get_deleted(self, record_id: str) -> None:
+        """GET a deleted record: 404 (DELETE-02)."""
+        self._expect_gone(record_id)
+
+    @rule(record_id=gone, choice=FIELD_CHOICES)
+    def update_deleted(self, record_id: str, choice: FieldChoice) -> None:
+        """PUT to a deleted record: 404, and it stays deleted (DELETE-02)."""
+        reply = self._send(self.client.update, record_id, {**self.deleted[record_id], **self._client_fields(choice)})
+        self.orders.clear()
+        if 200 <= reply.status < 300:
+            self.to_delete.add(record_id)  # it is back: this example must delete it again
+        self._expect(
+            "DELETE-02",
+            reply.status == 404,
+            f"404 for a PUT to the deleted record {record_id}",
+            lambda: _summary(reply),
+        )
+
+    @rule(shop=SHOPS, type_pick=TYPE_PICKS, start=st.integers(0, 7), limit=st.integers(1, 4))
+    def list_page(self, shop: int, type_pick: int | None, start: int, limit: int) -> None:
+        """GET one page: exactly that window of the target's order, and the model's total (LIST-01 to -04, -07)."""
+        params = self._filters(shop, type_pick)
+        order = self._order(params)
+        start %= max(len(order), 1)  # stay inside the list: a start past the end is LIST-05's business
+        reply = self._send(self.client.list, {**params, "start": start, "limit": limit})
+        values = self._expect_page(reply, start, limit)
+        self._expect_listed(params, values)
+        ids = [value["id"] for value in values]
+        window = order[start : start + limit]
+        self._expect(
+            "LIST-03",
+            ids == window,
+            f"the page start={start}, limit={limit} of {params} to be {window}, that window of the whole list {order}",
+            f"the page holds {ids}",
+        )
+        self._expect_total(params, reply)
+
+    @rule(shop=SHOPS, type_pick=TYPE_PICKS, page=st.integers(1, 3))
+    def walk(self, shop: int, type_pick: int | None, page: int) -> None:
+        """Walk every page of a list: each record exactly once, in the order of the whole list (LIST-03)."""
+        params = self._filters(shop, type_pick)
+        order = self._order(params)
+        values, last = self._walk(params, page, len(order) // page + 2)
+        self._expect_listed(params, values)
+        ids = [value["id"] for value in values]
+        self._expect(
+            "LIST-03",
+            ids == order,
+            f"walking {params} in pages of {page} to give each record once, as the whole list does: {order}",
+            f"the pages gave {ids}",
+        )
+        if last is not None:
+            self._expect_total(params, last)
+
+    def teardown(self) -> None:
+        """Delete what this example created; the run's ledger retries whatever this misses."""
+        if self.verdicts.unreachable:
+            return
+        for record_id in sorted(self.to_delete):
+            try:
+                self.client.delete(record_id)
+            except TransportError:
+                return
+
+    # -- comparing answers with the model -----------------------------------------------------------------
+
+    def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str]) -> None:
+        """One assertion. A broken MUST ends the example (Hypothesis shrinks it); a broken SHOULD is noted."""
+        if ok:
+            self.state.results.exercised(requirement_id, CHECK)
+            return
+        violation = LifecycleViolation(
+            requirement_id,
+            f"{expected} ({requirement_text(requirement_id)})",
+            actual() if callable(actual) else actual,
+            list(self.exchanges),
+        )
+        self.verdicts.keep(violation)
+        if requirement(requirement_id).level == "MUST":
+            raise violation
+
+    def _expect_record(self, requirement_id: str, reply: Reply, allowed: set[int], what: str) -> dict[str, Any]:
+        record = reply.json_or_none()
+        ok = reply.status in allowed and isinstance(record, dict) and isinstance(record.get("id"), str)
+        wanted = " or ".join(map(str, sorted(allowed)))
+        self._expect(requirement_id, ok, f"{wanted} and the record for {what}", lambda: _summary(reply))
+        return record
+
+    def _expect_gone(self, record_id: str) -> None:
+        reply = self._send(self.client.get, record_id)
+        self._expect(
+            "DELETE-02",
+            reply.status == 404,
+            f"404 for a GET of the deleted record {record_id}",
+            lambda: _summary(reply),
+        )
+
+    def _expect_page(self, reply: Reply, start: int, limit: int) -> list[dict[str, Any]]:
+        """The values of a SearchResult whose envelope is right (LIST-01)."""
+        body = reply.json_or_none()
+        values = body.get("values") if isinstance(body, dict) else None
+        ok = (
+            reply.status == 200
+            and isinstance(values, list)
+            and all(isinstance(value, dict) and isinstance(value.get("id"), str) for value in values)
+            and body.get("skip") == start
+            and body.get("limit") == limit
+            and len(values) <= limit
+        )
+        self._expect(
+            "LIST-01",
+            ok,
+            f"200 and a SearchResult of records with skip {start}, limit {limit} and at most {limit} values",
+            lambda: _summary(reply),
+        )
+        return values
+
+    def _expect_listed(self, params: dict[str, str], values: list[dict[str, Any]]) -> None:
+        """Every listed record is live, matches the filters, is one we know, and shows its latest fields."""
+        ids = [value["id"] for value in values]
+        deleted = [record_id for record_id in ids if record_id in self.deleted]
+        self._expect(
+            "DELETE-02", not deleted, f"no deleted record in the list of {params}", f"it lists deleted {deleted}"
+        )
+        unmatched = [_show(_filter_part(value)) for value in values if not _matches(value, params)]
+        self._expect(
+            "LIST-04",
+            not unmatched,
+            f"exactly the records matching {params}",
+            lambda: f"it lists records with {', '.join(unmatched)}",
+        )
+        unknown = [record_id for record_id in ids if record_id not in self.records and record_id not in self.background]
+        self._expect(
+            "LIST-04",
+            not unknown,
+            f"only the records of shop {params['shopId']}: the ones this run wrote and the ones there before",
+            f"it lists records no one wrote there: {unknown}",
+        )
+        stale = [
+            value for value in values if value["id"] in self.records and not _same(value, self.records[value["id"]])
+        ]
+        self._expect(
+            "LIST-07",
+            not stale,
+            f"every listed record as the last write returned it: {_show(self._model_of(stale))}",
+            lambda: f"it lists {_show(stale)}",
+        )
+
+    def _expect_total(self, params: dict[str, str], reply: Reply) -> None:
+        body = reply.json_or_none()
+        total = body.get("total") if isinstance(body, dict) else None
+        expected = len(self._matching(params))
+        self._expect(
+            "LIST-02",
+            isinstance(total, int) and not isinstance(total, bool) and total == expected,
+            f"total {expected} for {params}: the live records that match",
+            f"total {total!r}",
+        )
+
+    def _order(self, params: dict[str, str]) -> list[str]:
+        """The target's order of the records matching `params`, from one walk in full pages; the walk must
+        hold each matching record once. Kept until the next write: the contract promises a stable order
+        between calls, not which order."""
+        key = (params["shopId"], params.get("type"))
+        if key not in self.orders:
+            values, last = self._walk(params, FULL_PAGE, MAX_PAGES)
+            self._expect_listed(params, values)
+            ids = [value["id"] for value in values]
+            missing = [record_id for record_id in self._matching(params) if record_id not in ids]
+            self._expect(
+                "LIST-07",
+                not missing,
+                f"every live record matching {params} in its list, also the ones just written",
+                f"it misses {missing}",
+            )
+            repeated = sorted({record_id for record_id in ids if ids.count(record_id) > 1})
+            self._expect("LIST-03", not repeated, f"each record once in the list of {params}", f"it repeats {repeated}")
+            if last is not None:
+                self._expect_total(params, last)
+            self.orders[key] = ids
+        return self.orders[key]
+
+    # -- talking to the target ----------------------------------------------------------------------------
+
+    def _send(self, operation: Callable[..., Reply], *args: Any) -> Reply:
+        """One request, kept as evidence; a target that does not answer, or a spent budget, ends the engine."""
+        if self.verdicts.stopped():
+            reject()
+        try:
+            reply = operation(*args)
+        except TransportError as error:
+            self.state.transport_errors += 1
+            self.verdicts.halt(f"the target gave no answer ({error})", unreachable=True)
+            reject()
+        self.exchanges.append(reply.exchange)
+        return reply
+
+    def _walk(self, params: dict[str, str], page: int, max_pages: int) -> tuple[list[dict[str, Any]], Reply | None]:
+        """Pages start = 0, page, 2*page, ... until a short one; the values, and the last page's reply."""
+        values: list[dict[str, Any]] = []
+        reply = None
+        for number in range(max_pages):
+            reply = self._send(self.client.list, {**params, "start": number * page, "limit": page})
+            found = self._expect_page(reply, number * page, page)
+            values += found
+            if len(found) < page:
+                break
+        return values, reply
+
+    def _pause_before_writing(self, record_id: str) -> None:
+        wait = WRITE_GAP - (time.monotonic() - self.written.get(record_id, 0.0))
+        if wait > 0:
+            time.sleep(wait)
+
+    # -- the model ----------------------------------------------------------------------------------------
+
+    def _client_fields(self, choice: FieldChoice) -> dict[str, Any]:
+        """The body of a choice: a URL path carries the run's tag, so the records are recognisably ours."""
+        base = f"https://hooks.example.com/wc/{self.state.run_tag}/lifecycle"
+        types = self.types
+        return {
+            "shopId": self.shops[choice.shop % len(self.shops)],
+            "webHookType": None
+            if choice.webhook_type is None or not types
+            else types[choice.webhook_type % len(types)],
+            "url": None if choice.legacy_path is None else f"{base}/legacy/{choice.legacy_path}",
+            "webHookUrls": [f"{base}/{path}" for path in choice.paths],
+        }
+
+    def _filters(self, shop: int, type_pick: int | None) -> dict[str, str]:
+        """List filters: always one of our shops; a type, when picked, one that some record there has."""
+        params = {"shopId": self.shops[shop % len(self.shops)]}
+        if type_pick is not None and self.types:
+            present = sorted(
+                {record.get("webHookType") for record in self._matching(params).values()} & set(self.types)
+            )
+            choices = present or list(self.types)
+            params["type"] = choices[type_pick % len(choices)]
+        return params
+
+    def _matching(self, params: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """The live records, ours and the ones there before, that a list with these filters must show."""
+        known = {**self.background, **self.records}
+        return {record_id: record for record_id, record in known.items() if _matches(record, params)}
+
+    def _model_of(self, values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [self.records[value["id"]] for value in values]
+
+
+def run_lifecycle(state: RunState, say: Say) -> None:
+    """Run the lifecycle state machine within the budget and record one finding per broken requirement,
+    with the shortest request sequence that showed it."""
+    if not state.selected(COVERS):
+        return
+    budget = state.budget
+    deadline = time.monotonic() + budget.time_limit * GENERATE_SHARE
+    if state.client.deadline is not None:
+        deadline = min(deadline, state.client.deadline)
+    verdicts = Verdicts(deadline, budget.time_limit * SHRINK_SHARE)
+    requests_before = state.client.stats.requests
+    options = settings(
+        max_examples=budget.stateful_examples,
+        stateful_step_count=budget.stateful_steps,
+        deadline=None,
+        database=None,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    factory = seed(state.seed)(lambda: LifecycleMachine(state, verdicts))
+    try:
+        run_state_machine_as_test(factory, settings=options)
+    except Exception as error:  # the violations are in `verdicts` already; anything else is a checker bug
+        if not _expected_end(error):
+            raise
+    for violation in verdicts.shortest.values():
+        state.results.fail(
+            Finding(violation.requirement_id, CHECK, violation.expected, violation.actual, violation.exchanges)
+        )
+    if verdicts.halted:
+        for requirement_id in COVERS:
+            state.results.not_run(requirement_id, verdicts.halted)
+    say(
+        f"lifecycle: {verdicts.examples} runs of the state machine, "
+        f"{state.client.stats.requests - requests_before} requests, {len(verdicts.shortest)} requirements broken"
+    )
+
+
+def webhook_types(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The valid webHookType values, as the spec lists them."""
+    schema = spec.get("components", {}).get("schemas", {}).get("WebHookType", {})
+    return tuple(value for value in schema.get("enum", ()) if isinstance(value, str))
+
+
+def _expected_end(error: BaseException) -> bool:
+    """How a Hypothesis run that found something (or was cut short) ends: our violations, a flaky replay."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_expected_end(inner) for inner in error.exceptions)
+    return isinstance(error, (LifecycleViolation, HypothesisException))
+
+
+def _client_part(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: record.get(name) for name in CLIENT_FIELDS}
+
+
+def _filter_part(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record.get("id"), "shopId": record.get("shopId"), "webHookType": record.get("webHookType")}
+
+
+def _same(answer: Any, record: dict[str, Any]) -> bool:
+    """Whether an answer is this record: the same value in each of the contract's fields."""
+    return isinstance(answer, dict) and all(answer.get(name) == record.get(name) for name in RECORD_FIELDS)
+
+
+def _matches(record: dict[str, Any], params: dict[str, str]) -> bool:
+    """The contract's filters: exact shopId, exact type when given."""
+    return record.get("shopId") == params["shopId"] and params.get("type", record.get("webHookType")) == record.get(
+        "webHookType"
+    )
+
+
+def _later(new: Any, old: Any) -> bool:
+    numbers = all(isinstance(value, int) and not isinstance(value, bool) for value in (new, old))
+    return numbers and new > old
+
+
+def _empty_or_json(reply: Reply) -> bool:
+    if not reply.body.strip():
+        return True
+    try:
+        reply.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _show(value: Any, limit: int = 600) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _summary(reply: Reply) -> str:
+    text = reply.text.strip().replace("\n", " ")
+    return f"{reply.status} with body {text[:600]!r}" if text else f"{reply.status} with no body"

@@ -1,0 +1,160 @@
+"""Checks that hold for every answer, whichever suite asked: HTTP-01, -02, -03, -04 and -06.
+
+The response schemas and documented status codes come from the spec, the one place they are written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from conformance.checker.client import Reply
+from conformance.checker.results import Finding, Results
+
+# Signs that an error body shows the server's insides (HTTP-04).
+LEAK_PATTERNS = (
+    re.compile(r"Traceback \(most recent call last\)"),
+    re.compile(r"\bat [\w$.]+\([\w$]+\.java:\d+\)"),
+    re.compile(r"(?:^|[\s\"'(])/(?:usr|home|opt|var|srv|app|root|tmp)/[\w./-]+"),
+    re.compile(r"[A-Za-z]:\\[\w\\.-]+"),
+    re.compile(r"\b(?:SELECT|INSERT INTO|UPDATE|DELETE FROM)\b.+\b(?:FROM|WHERE|SET|VALUES)\b", re.I | re.S),
+    re.compile(r"\b(?:sqlite3|psycopg2?|java\.lang|System\.)\.?\w*(?:Error|Exception)\b"),
+    re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b(?=:|\s*\()"),
+    re.compile(r"File \"[^\"]+\", line \d+"),
+)
+
+
+class ResponseSpec:
+    """The documented status codes and 2xx body schemas of each operation, read from the spec."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        resource = Resource.from_contents(spec, default_specification=DRAFT202012)
+        self._registry = Registry().with_resource("", resource)
+        self._components = spec.get("components", {})
+        self.statuses: dict[str, set[int]] = {}
+        self._schemas: dict[tuple[str, int], Any] = {}
+        self._validators: dict[tuple[str, int], Draft202012Validator] = {}
+        for path_item in spec.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                op_id = operation["operationId"]
+                self.statuses[op_id] = set()
+                for code, response in operation.get("responses", {}).items():
+                    if not str(code).isdigit():
+                        continue
+                    self.statuses[op_id].add(int(code))
+                    response = self._resolve(spec, response)
+                    schema = response.get("content", {}).get("application/json", {}).get("schema")
+                    if schema is not None:
+                        self._schemas[(op_id, int(code))] = schema
+
+    @staticmethod
+    def _resolve(spec: dict[str, Any], node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = spec
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def documented(self, operation: str, status: int) -> bool:
+        return status in self.statuses.get(operation, set())
+
+    def schema_errors(self, operation: str, status: int, body: Any) -> list[str]:
+        """Why a body does not match the documented schema for this status (empty when it does)."""
+        key = (operation, status)
+        if key not in self._schemas:
+            return []
+        if key not in self._validators:
+            # A root schema's `#/...` refs resolve against the root itself (it shadows the registry's ""
+            # resource), so the root carries the spec's components for `#/components/...` to find.
+            root = {**self._schemas[key], "components": self._components}
+            self._validators[key] = Draft202012Validator(root, registry=self._registry)
+        errors = sorted(self._validators[key].iter_errors(body), key=lambda e: list(e.absolute_path))
+        return [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message[:200]}" for e in errors[:5]]
+
+
+class ResponseObserver:
+    """Applies the every-answer checks to each reply the client receives."""
+
+    check = "every-response"
+
+    def __init__(self, spec: ResponseSpec, results: Results) -> None:
+        self.spec = spec
+        self.results = results
+
+    def __call__(self, reply: Reply) -> None:
+        if reply.status == 429:  # always allowed; the client has already waited and retried
+            return
+        self._expect("HTTP-01", reply.status < 500, "no 5xx for any request", f"status {reply.status}", reply)
+        self._check_body(reply)
+        if reply.operation is not None:
+            self._expect(
+                "HTTP-06",
+                self.spec.documented(reply.operation, reply.status),
+                f"a status code the spec documents for {reply.operation}: "
+                f"{sorted(self.spec.statuses.get(reply.operation, ()))}",
+                f"status {reply.status}",
+                reply,
+            )
+
+    def _check_body(self, reply: Reply) -> None:
+        has_body = bool(reply.body.strip())
+        if has_body:
+            body = reply.json_or_none()
+            is_json = reply.content_type == "application/json" or reply.content_type.endswith("+json")
+            shape = "JSON" if body is not None else "that does not parse as JSON"
+            self._expect(
+                "HTTP-02",
+                is_json and body is not None,
+                "a JSON body with Content-Type application/json",
+                f"Content-Type {reply.content_type or '(none)'}, body {shape}",
+                reply,
+            )
+        if 200 <= reply.status < 300 and reply.operation and has_body:
+            body = reply.json_or_none()
+            if body is not None:
+                errors = self.spec.schema_errors(reply.operation, reply.status, body)
+                self._expect(
+                    "HTTP-02",
+                    not errors,
+                    f"the {reply.status} body matches the spec's schema for {reply.operation}",
+                    "; ".join(errors),
+                    reply,
+                )
+        if 400 <= reply.status < 500:
+            body = reply.json_or_none()
+            self._expect(
+                "HTTP-03",
+                isinstance(body, dict) and isinstance(body.get("message"), str),
+                "an Error body: a JSON object with a string `message`",
+                _describe(body, reply),
+                reply,
+            )
+            leak = next((p.pattern for p in LEAK_PATTERNS if p.search(reply.text)), None)
+            self._expect(
+                "HTTP-04",
+                leak is None,
+                "an error body that shows no stack trace, file path, SQL or exception class",
+                f"the body matches {leak!r}",
+                reply,
+            )
+
+    def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str, reply: Reply) -> None:
+        if ok:
+            self.results.exercised(requirement_id, self.check)
+        else:
+            self.results.fail(Finding(requirement_id, self.check, expected, actual, [reply.exchange]))
+
+
+def _describe(body: Any, reply: Reply) -> str:
+    if body is None:
+        return f"a body that is not JSON: {reply.text[:120]!r}"
+    if not isinstance(body, dict):
+        return f"JSON {type(body).__name__}, not an object"
+    return f"an object with keys {sorted(body)[:10]}"

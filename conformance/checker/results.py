@@ -1,0 +1,116 @@
+"""What a run found, requirement by requirement.
+
+A requirement is `passed` only when some check exercised it and none failed; `failed` when a check
+recorded a finding; otherwise `not-run`, with the reason. A finding is data: the requirement, the check,
+what was expected (quoting the requirement), what came back, and the exchanges that show it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.catalogue import Requirement, catalogue, requirement
+from conformance.checker.evidence import Exchange
+
+MAX_FINDINGS_PER_REQUIREMENT = 5  # more of the same adds nothing for the reader; the count is kept
+
+
+@dataclass
+class Finding:
+    """One observed break of a requirement."""
+
+    requirement_id: str
+    check: str
+    expected: str
+    actual: str
+    exchanges: list[Exchange] = field(default_factory=list)
+    seed: int | None = None
+
+    @property
+    def signature(self) -> tuple[str, str, str]:
+        return (self.check, self.expected, self.actual)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requirement": self.requirement_id,
+            "check": self.check,
+            "expected": self.expected,
+            "actual": self.actual,
+            "exchanges": [exchange.to_dict() for exchange in self.exchanges],
+            "reproduction": [exchange.curl() for exchange in self.exchanges],
+            "seed": self.seed,
+        }
+
+
+@dataclass
+class RequirementResult:
+    """The outcome of one requirement in a run."""
+
+    requirement: Requirement
+    checks: set[str] = field(default_factory=set)
+    exercised: int = 0  # how many assertions about it were evaluated
+    findings: list[Finding] = field(default_factory=list)
+    failures: int = 0  # all failed assertions, also those beyond the findings kept
+    not_run_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.failures:
+            return "failed"
+        if self.exercised:
+            return "passed"
+        return "not-run"
+
+
+class Results:
+    """The run's results, one entry per catalogue requirement; safe to record into from several threads."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self.by_id: dict[str, RequirementResult] = {item.id: RequirementResult(item) for item in catalogue()}
+        self._lock = threading.Lock()
+        self.notes: dict[str, list[str]] = defaultdict(list)
+
+    def exercised(self, requirement_id: str, check: str) -> None:
+        """A check evaluated an assertion about this requirement (pass or fail)."""
+        with self._lock:
+            entry = self.by_id[requirement_id]
+            entry.exercised += 1
+            entry.checks.add(check)
+
+    def fail(self, finding: Finding) -> None:
+        """Record a finding; keeps the first few distinct ones per requirement."""
+        requirement(finding.requirement_id)  # a typo in an ID is a bug in the checker: fail loudly
+        with self._lock:
+            entry = self.by_id[finding.requirement_id]
+            entry.exercised += 1
+            entry.failures += 1
+            entry.checks.add(finding.check)
+            if finding.seed is None:
+                finding.seed = self.seed
+            known = {item.signature for item in entry.findings}
+            if finding.signature not in known and len(entry.findings) < MAX_FINDINGS_PER_REQUIREMENT:
+                entry.findings.append(finding)
+
+    def not_run(self, requirement_id: str, reason: str) -> None:
+        """Say why a requirement could not be exercised (kept only if nothing exercised it)."""
+        with self._lock:
+            entry = self.by_id[requirement_id]
+            if entry.not_run_reason is None:
+                entry.not_run_reason = reason
+
+    def status(self, requirement_id: str) -> str:
+        return self.by_id[requirement_id].status
+
+    def failed(self, level: str | None = None) -> list[RequirementResult]:
+        return [
+            entry
+            for entry in self.by_id.values()
+            if entry.status == "failed" and (level is None or entry.requirement.level == level)
+        ]
+
+    def findings(self) -> list[Finding]:
+        return [finding for entry in self.by_id.values() for finding in entry.findings]

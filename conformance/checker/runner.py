@@ -1,0 +1,233 @@
+"""One conformance run: start (or reach) the target, run every engine, clean up, decide, report.
+
+The engines run in turn over one shared `RunState`: the targeted scenarios, the lifecycle state machine,
+and Schemathesis. Whatever happens (a failure, an unreachable target, Ctrl-C) the records the run created
+are deleted and the report is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.catalogue import catalogue
+from conformance.checker.budget import BUDGETS
+from conformance.checker.client import TargetClient, TransportError
+from conformance.checker.context import SCENARIOS, SECOND_KEY, Probe, RunState, Scenario, ScenarioAborted
+from conformance.checker.ledger import Cleanup, Ledger
+from conformance.checker.observer import ResponseObserver, ResponseSpec
+from conformance.checker.profile import ConfigError, RunOptions, TargetProfile, make_profile
+from conformance.checker.results import Results
+from conformance.checker.verdict import ExitCode, verdict_of
+from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
+
+Say = Callable[[str], None]
+
+
+class RunAborted(Exception):
+    """The run cannot go on (the target is unreachable or rejects the keys); the message says why."""
+
+
+@dataclass
+class Engine:
+    """A way of checking: a name, the requirements it can verify, and the function that runs it."""
+
+    name: str
+    run: Callable[[RunState, Say], None]
+    covers: tuple[str, ...] = ()
+
+
+@dataclass
+class RunOutcome:
+    """Everything a report needs about one finished run."""
+
+    verdict: str
+    exit_code: ExitCode
+    results: Results
+    options: RunOptions
+    profile: TargetProfile | None
+    spec: SpecInfo | None
+    started: datetime
+    duration: float
+    requests: int = 0
+    cleanup: Cleanup = field(default_factory=Cleanup)
+    error: str | None = None
+    reference_server: bool = False
+    notes: list[str] = field(default_factory=list)
+    coverage: dict[tuple[str, int | None], int] = field(default_factory=dict)
+
+
+def run(options: RunOptions, target: dict[str, Any], say: Say = lambda line: None) -> RunOutcome:
+    """Check a target against the contract and write `report.json` into `options.report_dir`.
+
+    `target` holds the target options (`base_url`, keys, ...). Without a `base_url` the bundled reference
+    server is started on a free loopback port with its demo keys, checked, and stopped.
+    """
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    seed = options.seed if options.seed is not None else random.randrange(2**32)
+    results = Results(seed)
+    outcome = RunOutcome("error", ExitCode.INCOMPLETE, results, options, None, None, started, 0.0)
+    try:
+        outcome.spec = spec_info(options.spec)
+        spec = load_spec(options.spec)
+        with _target(target) as (profile, is_reference):
+            outcome.profile, outcome.reference_server = profile, is_reference
+            _check(profile, spec, options, seed, outcome, say)
+    except (ConfigError, SpecError) as error:
+        outcome.error = str(error)
+        outcome.exit_code = ExitCode.USAGE
+        _not_run(results, [item.id for item in catalogue()], f"the run did not start: {error}")
+    except (RunAborted, KeyboardInterrupt) as error:
+        outcome.error = str(error) or "interrupted"
+    outcome.duration = time.monotonic() - clock
+    if outcome.exit_code != ExitCode.USAGE:
+        interrupted = outcome.error == "interrupted"
+        outcome.verdict, outcome.exit_code = verdict_of(results, strict=options.strict, error=outcome.error)
+        if interrupted:
+            outcome.verdict, outcome.exit_code = "error", ExitCode.INCOMPLETE
+    return outcome
+
+
+@contextlib.contextmanager
+def _target(target: dict[str, Any]) -> Iterator[tuple[TargetProfile, bool]]:
+    if target.get("base_url"):
+        yield make_profile(target), False
+        return
+    from conformance.reference.app import start_server
+    from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
+
+    with start_server() as server:
+        yield (
+            make_profile(
+                {
+                    **target,
+                    "base_url": server.base_url,
+                    "partner_key": DEMO_PARTNER_KEY,
+                    "developer_key": DEMO_DEVELOPER_KEY,
+                    "second_developer_key": DEMO_SECOND_DEVELOPER_KEY,
+                }
+            ),
+            True,
+        )
+
+
+def _check(
+    profile: TargetProfile, spec: dict[str, Any], options: RunOptions, seed: int, outcome: RunOutcome, say: Say
+) -> None:
+    budget = BUDGETS[options.budget]
+    deadline = time.monotonic() + budget.time_limit
+    client = TargetClient(profile, deadline=deadline)
+    results = outcome.results
+    ledger = Ledger()
+    client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
+    state = RunState(profile, client, results, budget, seed, secrets.token_hex(4), spec, options.only, options.skip)
+    try:
+        _preflight(state, say)
+        for engine in engines():
+            if time.monotonic() > deadline:
+                _not_run(results, engine.covers, f"the {budget.name} budget's time ran out before {engine.name}")
+                continue
+            say(f"{engine.name} ...")
+            engine.run(state, say)
+        _check_preexisting_unchanged(state, outcome)
+    finally:
+        say("cleaning up ...")
+        outcome.cleanup = ledger.clean_up(client)
+        outcome.requests = client.stats.requests
+        outcome.coverage = dict(client.stats.by_operation)
+        client.close()
+        _apply_selection(results, options)
+
+
+def engines() -> list[Engine]:
+    """The engines of a run, in order: targeted scenarios, the lifecycle state machine, Schemathesis."""
+    from conformance.checker import lifecycle, scenarios, schema_fuzz  # scenarios register on import
+
+    return [
+        Engine("targeted scenarios", scenarios.run_scenarios, tuple({i for s in SCENARIOS for i in s.covers})),
+        Engine("lifecycle state machine", lifecycle.run_lifecycle, lifecycle.COVERS),
+        Engine("schemathesis", schema_fuzz.run_schemathesis, schema_fuzz.COVERS),
+    ]
+
+
+def run_scenario(state: RunState, item: Scenario) -> None:
+    """Run one scenario; what it could not exercise is not-run with the reason."""
+    if not state.selected(item.covers):
+        return
+    if item.needs == SECOND_KEY and state.profile.second is None:
+        _not_run(state.results, item.covers, "needs --second-developer-key (a developer key of another company)")
+        return
+    try:
+        item.run(Probe(state, item.name))
+    except ScenarioAborted as error:
+        _not_run(state.results, item.covers, f"{item.name}: {error}")
+    except TransportError as error:
+        _not_run(state.results, item.covers, f"{item.name}: the target gave no answer ({error})")
+        state.transport_errors += 1
+        if state.transport_errors >= 3:
+            raise RunAborted(f"the target stopped answering: {error}") from error
+
+
+def _preflight(state: RunState, say: Say) -> None:
+    """One list call to see that the target is there and takes the keys; snapshot the user's shops."""
+    say(f"checking {state.profile.base_url} ...")
+    try:
+        reply = state.client.list({"limit": 1})
+    except TransportError as error:
+        raise RunAborted(f"target unreachable: {error}") from error
+    if reply.status == 401:
+        raise RunAborted("the target rejected the keys (401 on a list call): check the partner and developer keys")
+    for shop_id in state.profile.shop_ids:
+        state.preexisting[shop_id] = _records_in_shop(state, shop_id)
+
+
+def _records_in_shop(state: RunState, shop_id: str) -> list[dict[str, Any]]:
+    records = []
+    for reply in Probe(state, "preflight").list_all({"shopId": shop_id}):
+        body = reply.json_or_none()
+        if isinstance(body, dict) and isinstance(body.get("values"), list):
+            records += [item for item in body["values"] if isinstance(item, dict)]
+    return records
+
+
+def _check_preexisting_unchanged(state: RunState, outcome: RunOutcome) -> None:
+    for shop_id, before in state.preexisting.items():
+        after = {item.get("id"): item for item in _records_in_shop(state, shop_id)}
+        changed = [item.get("id") for item in before if after.get(item.get("id")) != item]
+        if changed:
+            outcome.notes.append(f"records that were in shop {shop_id} before the run changed meanwhile: {changed}")
+
+
+def _not_run(results: Results, covers: tuple[str, ...] | list[str], reason: str) -> None:
+    for requirement_id in covers:
+        results.not_run(requirement_id, reason)
+
+
+def _apply_selection(results: Results, options: RunOptions) -> None:
+    """--only / --skip: requirements left out of the selection are not-run, whatever touched them."""
+    for item in catalogue():
+        chosen = (not options.only or item.id in options.only) and item.id not in options.skip
+        if not chosen:
+            entry = results.by_id[item.id]
+            entry.exercised = entry.failures = 0
+            entry.findings.clear()
+            entry.not_run_reason = "left out by --only/--skip"
+        elif results.status(item.id) == "not-run" and results.by_id[item.id].not_run_reason is None:
+            results.not_run(item.id, "no check exercised it in this run")
+
+
+def error_outcome(message: str, options: RunOptions | None = None) -> RunOutcome:
+    """The outcome of a run that could not start (a usage error): every requirement not-run."""
+    results = Results()
+    for item in catalogue():
+        results.not_run(item.id, f"the run did not start: {message}")
+    return RunOutcome(
+        "error", ExitCode.USAGE, results, options or RunOptions(), None, None, datetime.now(UTC), 0.0, error=message
+    )

@@ -1,0 +1,93 @@
+"""Authentication: the auth matrix on every operation (AUTH-01, AUTH-02) and that a 401 does not act (AUTH-03)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from conformance.checker.context import Probe, scenario
+from conformance.checker.profile import Credentials
+
+
+@scenario("AUTH-01", "AUTH-03")
+def missing_keys_get_401(probe: Probe) -> None:
+    """Leave out the partner key, the developer key, or both: every operation answers 401 and does nothing."""
+    record = probe.create()
+    good = probe.primary
+    identities = {
+        "without the partner key": Credentials(None, good.developer_key),
+        "without the developer key": Credentials(good.partner_key, None),
+        "without any key": Credentials(None, None),
+    }
+    _expect_401_everywhere(probe, record, identities, "AUTH-01")
+
+
+@scenario("AUTH-02", "AUTH-03")
+def unknown_keys_get_401(probe: Probe) -> None:
+    """Unknown keys, and keys that only start like a valid one, get 401 and do nothing."""
+    record = probe.create()
+    good = probe.primary
+    unknown = f"unknown-{secrets.token_hex(8)}"
+    identities = {
+        "with an unknown partner key": Credentials(unknown, good.developer_key),
+        "with an unknown developer key": Credentials(good.partner_key, unknown),
+        "with a partner key that only starts like the valid one": Credentials(
+            f"{good.partner_key}x", good.developer_key
+        ),
+        "with a developer key that only starts like the valid one": Credentials(
+            good.partner_key, f"{good.developer_key}x"
+        ),
+        "with the keys swapped": Credentials(good.developer_key, good.partner_key),
+    }
+    _expect_401_everywhere(probe, record, identities, "AUTH-02")
+
+
+def _expect_401_everywhere(
+    probe: Probe, record: dict[str, Any], identities: dict[str, Credentials], requirement_id: str
+) -> None:
+    """Call every operation as each identity; each must get 401, and each 401 must leave the data alone."""
+    client = probe.client
+    shop_id = record["shopId"]
+    for how, identity in identities.items():
+        record = probe.read(record["id"]) or probe.create(probe.body(shopId=shop_id))
+        for name in ("list", "get", "create", "update", "delete"):
+            total_before = _total(probe, shop_id)
+            if name == "list":
+                reply = client.list({"shopId": shop_id}, identity=identity)
+            elif name == "get":
+                reply = client.get(record["id"], identity=identity)
+            elif name == "create":
+                reply = client.create(probe.body(shopId=shop_id), identity=identity)
+            elif name == "update":
+                reply = client.update(record["id"], probe.body(shopId=shop_id), identity=identity)
+            else:
+                reply = client.delete(record["id"], identity=identity)
+            probe.expect_status(requirement_id, reply, 401, f"{name} {how}")
+            if reply.status != 401 or name in ("list", "get"):
+                record = probe.read(record["id"]) or probe.create(probe.body(shopId=shop_id))
+                continue
+            if name == "create":
+                total_after = _total(probe, shop_id)
+                probe.expect(
+                    "AUTH-03",
+                    total_after == total_before,
+                    f"no record created by a create {how} that got 401",
+                    f"the shop's total went from {total_before} to {total_after}",
+                    reply,
+                )
+            else:
+                now = probe.read(record["id"])
+                probe.expect(
+                    "AUTH-03",
+                    now == record,
+                    f"the record unchanged after a {name} {how} that got 401",
+                    lambda now=now: "the record is gone" if now is None else f"the record changed to {now}",
+                    reply,
+                    client.get(record["id"]),
+                )
+                record = now or probe.create(probe.body(shopId=shop_id))
+
+
+def _total(probe: Probe, shop_id: str) -> int | None:
+    body = probe.client.list({"shopId": shop_id, "limit": 1}).json_or_none()
+    return body.get("total") if isinstance(body, dict) else None

@@ -1,0 +1,888 @@
+"""The Schemathesis engine: requests generated from the spec, their answers judged by the contract.
+
+Schemathesis 4 (its Python API) generates requests from `openapi/partner-webhooks.yaml` in four phases:
+the spec's examples, coverage of every constraint's edges, random fuzzing in positive and negative mode,
+and stateful sequences along the spec's links (create -> get / update / delete). Its built-in checks
+judge each answer; `CHECKS` below says, for every one of them, which requirement its verdict is about,
+or why it is off.
+
+The spec describes what a server that meets every MUST *and* SHOULD accepts, and its URL pattern is
+stricter still. So a request Schemathesis calls invalid is judged again by the contract's own rules
+(`request_breaks`) before a server that accepts it is blamed: for the MUST it breaks, else the SHOULD,
+else (the spec was stricter than the contract) not at all. A request it calls valid is blamed on the
+server only when the contract, too, promises to accept it.
+
+Every request goes through `ObservedTransport` (checks' own probes included): it keeps to the rate limit,
+waits out 429s, and hands each answer to the run's observers, so the ledger deletes whatever this engine
+created, and the every-answer checks (HTTP-01 to HTTP-04, HTTP-06) judge this traffic as well. Only
+Schemathesis's two start-up probes (read-only GETs of unknown paths) go around it.
+
+Staging safety: Schemathesis updates and deletes only records it created (ids from its own creates,
+followed along the links) or ids drawn at random, and the spec's sample record id is swapped for an id
+unique to this run before generation, so no example can name somebody's record.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import schemathesis
+from requests.structures import CaseInsensitiveDict
+from schemathesis.core.failures import Failure
+from schemathesis.core.transport import Response
+from schemathesis.engine import Status, StopReason, events
+from schemathesis.engine.recorder import ScenarioRecorder
+from schemathesis.generation.case import Case
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario, TestPhase
+from schemathesis.openapi.checks import IgnoredAuth, MissingHeaderNotRejected
+from schemathesis.transport.requests import REQUESTS_TRANSPORT
+
+from conformance.catalogue import requirement
+from conformance.checker.client import COLLECTION_PATH, MAX_429_RETRIES, MAX_RETRY_AFTER, RateLimiter, Reply
+from conformance.checker.context import RunState, requirement_text
+from conformance.checker.evidence import Exchange, clip
+from conformance.checker.profile import Credentials, TargetProfile
+from conformance.checker.results import Finding
+
+Say = Callable[[str], None]
+
+TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
+EVIDENCE_PER_FINDING = 4  # exchanges kept per finding: the failing one and what led to it
+NOISE_HEADERS = frozenset(
+    {"user-agent", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
+)
+WEBHOOK_TYPES = frozenset(
+    {
+        "NEW_CONSUMER_ORDER",
+        "NEW_CONSUMER_SIGNUP",
+        "UPDATE_CONSUMER_ORDER",
+        "UPDATE_CONSUMER_USER",
+        "NEW_MEMBER",
+        "UPDATE_MEMBER",
+        "CREATE_TRANSACTION",
+        "UPDATE_TRANSACTION",
+        "CANCEL_TRANSACTION",
+        "COMPLETE_TRANSACTION",
+        "UPDATE_PRODUCT",
+    }
+)
+CLIENT_FIELDS = frozenset({"url", "shopId", "webHookType", "webHookUrls"})
+SERVER_FIELDS = frozenset({"id", "companyId", "created", "modified", "deleted", "updated"})
+MAX_URLS, MAX_URL_LENGTH = 10, 2048
+# VALID-08's list: loopback, private, link-local (which holds the cloud metadata address).
+INTERNAL_NETWORKS = tuple(
+    ip_network(net)
+    for net in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "::1/128")
+)
+QUERY_INTEGER = re.compile(r"[+-]?[0-9]+")
+INT64_MAX = 2**63 - 1  # a larger start or limit is past what the contract can be read to promise
+VALIDATION_STATUSES = frozenset({400, 413, 415})  # answers that say "your input is invalid"
+
+
+# -- the contract's rules for a request -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """A contract rule that a request breaks: the requirement and what about the request breaks it."""
+
+    requirement_id: str
+    reason: str
+
+    @property
+    def is_must(self) -> bool:
+        return requirement(self.requirement_id).level == "MUST"
+
+
+@dataclass
+class Sent:
+    """One request this engine sent and the answer, as the target saw them."""
+
+    method: str
+    url: str
+    headers: CaseInsensitiveDict
+    body: bytes | None
+    operation: str | None  # operationId of the route the request reached, None outside the spec
+    reply: Reply
+
+    @property
+    def item_id(self) -> str | None:
+        """The record id in an item path, decoded."""
+        if self.operation not in ("getWebHook", "updateWebHook", "deleteWebHook"):
+            return None
+        return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
+
+
+def request_breaks(sent: Sent, profile: TargetProfile) -> list[Break]:
+    """Every contract rule the request breaks, MUST before SHOULD (empty: the contract calls it valid)."""
+    breaks = key_breaks(sent.headers, profile)
+    if sent.operation == "createWebHook":
+        breaks += body_breaks(sent.body)
+    elif sent.operation == "updateWebHook":
+        breaks += [_as_update(item) for item in body_breaks(sent.body)]
+    elif sent.operation == "listWebHooks":
+        breaks += query_breaks(urlsplit(sent.url).query)
+    return sorted(breaks, key=lambda item: not item.is_must)
+
+
+def key_breaks(headers: CaseInsensitiveDict, profile: TargetProfile) -> list[Break]:
+    """AUTH-01 for a key left out, AUTH-02 for a key that is not the profile's."""
+    breaks = []
+    for header, key in ((profile.partner_key_header, profile.partner_key), ("Authorization", profile.developer_key)):
+        sent = headers.get(header)
+        if sent is None:
+            breaks.append(Break("AUTH-01", f"no `{header}` header"))
+        elif sent != key and sent != profile.second_developer_key:
+            breaks.append(Break("AUTH-02", f"an unknown key in `{header}`"))
+    return breaks
+
+
+def body_breaks(raw: bytes | None) -> list[Break]:
+    """The rules of VALID-01 to VALID-05 and VALID-07 to VALID-09 that a create body breaks."""
+    body, problem = _json_object(raw)
+    if problem:
+        return [Break("VALID-04", problem)]
+    assert body is not None
+    breaks = _urls_breaks(body)
+    if body.get("url") is not None:
+        breaks += [Break(b.requirement_id, f"url: {b.reason}") for b in url_breaks(body["url"])]
+    kind = body.get("webHookType")
+    if kind is not None and not isinstance(kind, str):
+        breaks.append(Break("VALID-05", f"webHookType is a JSON {_json_type(kind)}"))
+    elif kind is not None and kind not in WEBHOOK_TYPES:
+        breaks.append(Break("VALID-03", f"webHookType {_short(kind)} is not one of the 11 event types"))
+    shop = body.get("shopId")
+    if shop is not None and not isinstance(shop, str):
+        breaks.append(Break("VALID-05", f"shopId is a JSON {_json_type(shop)}"))
+    return breaks
+
+
+def _urls_breaks(body: dict[str, Any]) -> list[Break]:
+    urls = body.get("webHookUrls")
+    if urls is None or urls == []:
+        return [Break("VALID-01", "webHookUrls is missing, null or empty")]
+    if not isinstance(urls, list):
+        return [Break("VALID-05", f"webHookUrls is a JSON {_json_type(urls)}, not an array")]
+    breaks = [Break(b.requirement_id, f"webHookUrls[{i}]: {b.reason}") for i, u in enumerate(urls) for b in url_breaks(u)]
+    if len(urls) > MAX_URLS:
+        breaks.append(Break("VALID-07", f"webHookUrls has {len(urls)} items, more than {MAX_URLS}"))
+    if all(isinstance(item, str) for item in urls) and len(set(urls)) != len(urls):
+        breaks.append(Break("VALID-07", "webHookUrls repeats a URL"))
+    return breaks
+
+
+def url_breaks(value: Any) -> list[Break]:
+    """VALID-02 for what is not an absolute http(s) URL; else VALID-07, -09 or -08 for the SHOULD it breaks.
+
+    Only what is plainly not an absolute http(s) URL counts against the MUST (no scheme or another one, no
+    host); odd but parseable URLs are left alone, since the contract does not say more.
+    """
+    if not isinstance(value, str):
+        return [Break("VALID-02", f"a JSON {_json_type(value)}, not a URL")]
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return [Break("VALID-02", f"{_short(value)} does not parse as a URL")]
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return [Break("VALID-02", f"{_short(value)} is not an absolute http or https URL")]
+    breaks = []
+    if len(value) > MAX_URL_LENGTH:
+        breaks.append(Break("VALID-07", f"a URL of {len(value)} characters, more than {MAX_URL_LENGTH}"))
+    if parts.scheme.lower() == "http":
+        breaks.append(Break("VALID-09", f"{_short(value)} is plain http"))
+    if _is_internal(host):
+        breaks.append(Break("VALID-08", f"{_short(value)} points to a loopback, private or link-local host"))
+    return breaks
+
+
+def _is_internal(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address: IPv4Address | IPv6Address = ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in INTERNAL_NETWORKS if network.version == address.version)
+
+
+def query_breaks(query: str) -> list[Break]:
+    """The LIST-06 rules a list query breaks. A repeated or empty parameter is left alone: the contract
+    does not say whether `start=` or `start=1&start=2` is an error or the default."""
+    params = parse_qs(query, keep_blank_values=True)
+    breaks = []
+    for name, lowest in (("start", 0), ("limit", 1)):
+        values = params.get(name, [])
+        if len(values) != 1 or values[0] == "":
+            continue
+        if not QUERY_INTEGER.fullmatch(values[0]):
+            breaks.append(Break("LIST-06", f"{name}={_short(values[0])} is not an integer"))
+        elif int(values[0]) < lowest:
+            breaks.append(Break("LIST-06", f"{name}={values[0]} is below {lowest}"))
+    kinds = params.get("type", [])
+    if len(kinds) == 1 and kinds[0] and kinds[0] not in WEBHOOK_TYPES:
+        breaks.append(Break("LIST-06", f"type={_short(kinds[0])} is not one of the 11 event types"))
+    return breaks
+
+
+def beyond_int64(query: str) -> bool:
+    """Whether a list query carries a start or limit larger than a 64-bit integer."""
+    params = parse_qs(query, keep_blank_values=True)
+    numbers = [v for name in ("start", "limit") for v in params.get(name, []) if QUERY_INTEGER.fullmatch(v)]
+    return any(abs(int(value)) > INT64_MAX for value in numbers)
+
+
+def _as_update(item: Break) -> Break:
+    """On an update, VALID-01 to VALID-05 are UPDATE-06 (the SHOULDs keep their own IDs)."""
+    if item.requirement_id in ("VALID-01", "VALID-02", "VALID-03", "VALID-04", "VALID-05"):
+        return Break("UPDATE-06", f"{item.reason} ({item.requirement_id})")
+    return item
+
+
+def _json_object(raw: bytes | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The body as a JSON object, or why it is not one."""
+    if not raw:
+        return None, "no body"
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, "a body that is not JSON"
+    if not isinstance(value, dict):
+        return None, f"a JSON {_json_type(value)}, not an object"
+    return value, None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _short(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+# -- what each built-in check's verdict means ------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    """A check's verdict on one exchange, with what is needed to judge it by the contract."""
+
+    check: str
+    case: Case
+    sent: Sent
+    failure: Failure | None
+    profile: TargetProfile
+    ours: Callable[[str], bool]  # whether an id names a record this engine created
+    deleted: Callable[[str], bool]  # whether this engine deleted it
+
+    @property
+    def status(self) -> int:
+        return self.sent.reply.status
+
+    @property
+    def negative(self) -> bool:
+        meta = self.case.meta
+        return meta is not None and meta.generation.mode.is_negative
+
+    @property
+    def coverage(self) -> CoveragePhaseData | None:
+        data = self.case.meta.phase.data if self.case.meta is not None else None
+        return data if isinstance(data, CoveragePhaseData) else None
+
+
+# A check use says which requirements a verdict speaks to: on a failure, the first is blamed; on a pass,
+# each is counted as exercised. Empty: this verdict says nothing the contract asks for.
+About = Callable[[Seen], list[Break]]
+
+
+def _negative_data(seen: Seen) -> list[Break]:
+    """Invalid data accepted: the contract rule the request breaks (none when only the spec forbids it)."""
+    if not seen.negative or (seen.failure is None and seen.status not in VALIDATION_STATUSES):
+        return []  # a 404 for a drawn id, say, shows nothing about validation
+    breaks = request_breaks(seen.sent, seen.profile)
+    if seen.failure is None and len({item.requirement_id for item in breaks}) != 1:
+        return []  # rejected, but for which of several reasons is not known
+    return breaks
+
+
+def _positive_data(seen: Seen) -> list[Break]:
+    """Valid data rejected: blamed only when the contract, too, promises to accept the request."""
+    if seen.negative or request_breaks(seen.sent, seen.profile):
+        return []
+    operation, sent = seen.sent.operation, seen.sent
+    if operation == "createWebHook" and (seen.failure is not None or 200 <= seen.status < 300):
+        body, _ = _json_object(sent.body)
+        unknown = sorted(set(body or {}) - CLIENT_FIELDS - SERVER_FIELDS)
+        if unknown:
+            return [Break("CREATE-07", f"a valid body with the unknown field(s) {', '.join(unknown[:5])}")]
+        return [Break("CREATE-01", "a valid body")]
+    if operation == "listWebHooks" and (seen.failure is not None or seen.status == 200):
+        return [] if beyond_int64(urlsplit(sent.url).query) else [Break("LIST-01", "a valid query")]
+    return _item_answer(seen)
+
+
+def _item_answer(seen: Seen) -> list[Break]:
+    """A valid GET, PUT or DELETE of one record: of ours, it must act; of a drawn id, it must be 404."""
+    record_id, operation = seen.sent.item_id, seen.sent.operation
+    if record_id is None:
+        return []
+    if operation == "updateWebHook":
+        body, _ = _json_object(seen.sent.body)
+        if body is not None and "id" in body and body["id"] != record_id:
+            return []  # the contract lets a server reject a body id that differs from the path
+        if _body_has_unknown_fields(body):
+            return []  # the contract is silent on unknown fields in an update
+    if seen.ours(record_id) and not seen.deleted(record_id):
+        live = {"getWebHook": "READ-01", "updateWebHook": "UPDATE-01", "deleteWebHook": "DELETE-01"}[operation]
+        ok = seen.failure is not None or 200 <= seen.status < 300
+        return [Break(live, f"a valid {seen.sent.method} of a record just created")] if ok else []
+    if seen.ours(record_id):
+        return []  # deleted: DELETE-02, use_after_free's business
+    absent = {"getWebHook": "READ-02", "updateWebHook": "UPDATE-05", "deleteWebHook": "DELETE-03"}[operation]
+    ok = seen.failure is not None or seen.status == 404
+    return [Break(absent, f"a valid {seen.sent.method} of an id that names no record")] if ok else []
+
+
+def _body_has_unknown_fields(body: dict[str, Any] | None) -> bool:
+    return bool(set(body or {}) - CLIENT_FIELDS - SERVER_FIELDS)
+
+
+def _ignored_auth(seen: Seen) -> list[Break]:
+    """A call without keys (AUTH-01), or with a wrong one (AUTH-02), that was served."""
+    if isinstance(seen.failure, IgnoredAuth):
+        kind = "AUTH-01" if seen.failure.scenario == "no_auth" else "AUTH-02"
+        return [Break(kind, seen.failure.title)]
+    if seen.failure is None and 200 <= seen.status < 300 and not key_breaks(seen.sent.headers, seen.profile):
+        return [Break("AUTH-01", "served with keys; refused without"), Break("AUTH-02", "refused with a wrong key")]
+    return []
+
+
+def _missing_key_header(seen: Seen) -> list[Break]:
+    """A call that leaves out a key header must get 401 (the spec's only header parameters are the keys)."""
+    if isinstance(seen.failure, MissingHeaderNotRejected):
+        return [Break("AUTH-01", f"no `{seen.failure.header_name}` header")]
+    data = seen.coverage
+    if seen.failure is None and data is not None and data.scenario == CoverageScenario.MISSING_PARAMETER:
+        if data.parameter_location is not None and data.parameter_location.name == "HEADER":
+            return [Break("AUTH-01", f"no `{data.parameter}` header")] if seen.status == 401 else []
+    return []
+
+
+def _undefined_method(seen: Seen) -> list[Break]:
+    """A method the path does not define gets 405 with an Allow header (HTTP-05)."""
+    data = seen.coverage
+    undefined = data is not None and data.scenario == CoverageScenario.UNSPECIFIED_HTTP_METHOD
+    if seen.failure is not None or (undefined and seen.status == 405):
+        return [Break("HTTP-05", f"{seen.sent.method} is not defined on this path")]
+    return []
+
+
+def _allow_header(seen: Seen) -> list[Break]:
+    """An OPTIONS answer's Allow header names exactly the path's methods (HTTP-05)."""
+    if seen.failure is not None or (seen.sent.method == "OPTIONS" and "Allow" in seen.sent.reply.headers):
+        return [Break("HTTP-05", "the Allow header of an OPTIONS answer")]
+    return []
+
+
+def _use_after_free(seen: Seen) -> list[Break]:
+    """A record this engine deleted must be gone (DELETE-02)."""
+    record_id = seen.sent.item_id
+    gone = record_id is not None and seen.deleted(record_id) and seen.sent.operation == "getWebHook"
+    if seen.failure is not None or (gone and seen.status == 404):
+        return [Break("DELETE-02", "a GET of a record just deleted")]
+    return []
+
+
+def _resource_availability(seen: Seen) -> list[Break]:
+    """A record just created can be read, replaced and deleted by its id (READ-01, UPDATE-01, DELETE-01)."""
+    record_id, operation = seen.sent.item_id, seen.sent.operation
+    if record_id is None or operation is None or not seen.ours(record_id) or seen.deleted(record_id):
+        return []
+    if seen.failure is None and not 200 <= seen.status < 300:
+        return []
+    live = {"getWebHook": "READ-01", "updateWebHook": "UPDATE-01", "deleteWebHook": "DELETE-01"}[operation]
+    return [Break(live, f"a {seen.sent.method} of a record just created")]
+
+
+@dataclass(frozen=True)
+class CheckUse:
+    """How this engine uses one built-in Schemathesis check: what its verdict is about, or why it is off."""
+
+    about: About | None
+    why: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+# Every built-in check of Schemathesis 4.32, one row each (`_assert_every_check_decided` keeps it so).
+CHECKS: dict[str, CheckUse] = {
+    "not_a_server_error": CheckUse(
+        None, "off: the run's ResponseObserver judges every answer of this engine for HTTP-01 (any 5xx)"
+    ),
+    "status_code_conformance": CheckUse(
+        None, "off: the ResponseObserver judges every answer for HTTP-06 against the same spec"
+    ),
+    "content_type_conformance": CheckUse(
+        None, "off: the ResponseObserver judges every answer's Content-Type for HTTP-02"
+    ),
+    "response_schema_conformance": CheckUse(
+        None, "off: the ResponseObserver validates 2xx bodies (HTTP-02) and 4xx Error bodies (HTTP-03)"
+    ),
+    "response_headers_conformance": CheckUse(
+        None,
+        "off: the only documented response header is a 429's Retry-After, and the contract allows a 429 at "
+        "any time (this engine waits it out), so a verdict would belong to no requirement",
+    ),
+    "positive_data_acceptance": CheckUse(_positive_data, "CREATE-01/-07, UPDATE-01/-05, LIST-01, READ-01/-02 ..."),
+    "negative_data_rejection": CheckUse(_negative_data, "the AUTH, VALID, UPDATE-06 or LIST-06 rule broken"),
+    "use_after_free": CheckUse(_use_after_free, "DELETE-02"),
+    "ensure_resource_availability": CheckUse(_resource_availability, "READ-01, UPDATE-01, DELETE-01"),
+    "missing_required_header": CheckUse(
+        _missing_key_header, "AUTH-01", {"expected-statuses": ["401", "429"]}
+    ),  # the key headers are the spec's only header parameters, and AUTH-01 asks for exactly 401
+    "ignored_auth": CheckUse(_ignored_auth, "AUTH-01 (no keys), AUTH-02 (a wrong key)"),
+    "object_level_authorization": CheckUse(
+        None,
+        "off: it replays reads as the other identities of Schemathesis's WFC auth, which this engine does "
+        "not configure; the tenancy scenarios check TENANT-01 to TENANT-04 with the second key",
+    ),
+    "unsupported_method": CheckUse(_undefined_method, "HTTP-05"),
+    "allow_header_conformance": CheckUse(_allow_header, "HTTP-05"),
+    "max_response_time": CheckUse(
+        None, "off: the contract sets no response time; the profile's request timeout bounds each call"
+    ),
+}
+
+COVERS: tuple[str, ...] = (
+    "AUTH-01",
+    "AUTH-02",
+    "CREATE-01",
+    "CREATE-07",
+    "VALID-01",
+    "VALID-02",
+    "VALID-03",
+    "VALID-04",
+    "VALID-05",
+    "VALID-07",
+    "VALID-08",
+    "VALID-09",
+    "READ-01",
+    "READ-02",
+    "UPDATE-01",
+    "UPDATE-05",
+    "UPDATE-06",
+    "LIST-01",
+    "LIST-06",
+    "DELETE-01",
+    "DELETE-02",
+    "DELETE-03",
+    "HTTP-01",
+    "HTTP-02",
+    "HTTP-03",
+    "HTTP-04",
+    "HTTP-05",
+    "HTTP-06",
+)
+
+# The operations whose requests can speak to a requirement group; AUTH and HTTP concern every operation.
+OPERATION_GROUPS: dict[str, frozenset[str]] = {
+    "createWebHook": frozenset({"CREATE", "VALID", "READ", "UPDATE", "DELETE"}),  # stateful runs start here
+    "listWebHooks": frozenset({"LIST"}),
+    "getWebHook": frozenset({"READ", "DELETE"}),
+    "updateWebHook": frozenset({"UPDATE", "VALID"}),
+    "deleteWebHook": frozenset({"DELETE"}),
+}
+
+
+# -- the transport every request of this engine goes through ----------------------------------------------
+
+
+class ObservedTransport:
+    """Schemathesis's requests transport with the run's manners: the rate limit, patience with 429s,
+    and every answer handed to the run's observers (the ledger among them)."""
+
+    def __init__(self, state: RunState, deadline: float) -> None:
+        self._inner = REQUESTS_TRANSPORT
+        self._state = state
+        self._deadline = deadline
+        self._limiter = RateLimiter(state.profile.rate_limit)
+        self._base_path = urlsplit(state.profile.base_url).path.rstrip("/")
+        self.traffic: dict[str, Sent] = {}  # case id -> the last request sent for it
+        self.created: set[str] = set()
+        self.deleted: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)  # serialisation and media types stay Schemathesis's own
+
+    def send(self, case: Case, **kwargs: Any) -> Response:
+        """Send as Schemathesis would, within the rate limit, waiting out 429s; then observe the answer."""
+        for attempt in range(MAX_429_RETRIES + 1):
+            self._limiter.wait()
+            response = self._inner.send(case, **kwargs)
+            if response.status_code != 429 or attempt == MAX_429_RETRIES or not self._wait(response, attempt):
+                break
+        self._observe(case, response)
+        return response
+
+    def _wait(self, response: Response, attempt: int) -> bool:
+        values = response.headers.get("retry-after") or [""]
+        try:
+            delay = float(values[0])
+        except ValueError:
+            delay = min(2.0**attempt, 8.0)
+        delay = max(0.0, min(delay, MAX_RETRY_AFTER))
+        if time.monotonic() + delay > self._deadline:
+            return False
+        time.sleep(delay)
+        return True
+
+    def _observe(self, case: Case, response: Response) -> None:
+        request = response.request
+        method = (request.method or case.method).upper()
+        url = request.url or ""
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+        headers = CaseInsensitiveDict(request.headers)
+        operation = self.operation_of(method, url)
+        identity = Credentials(headers.get(self._state.profile.partner_key_header), headers.get("Authorization"))
+        reply_headers = CaseInsensitiveDict({name: ", ".join(values) for name, values in response.headers.items()})
+        exchange = self._exchange(method, url, headers, body, response, reply_headers)
+        reply = Reply(response.status_code, reply_headers, response.content, exchange, operation, identity)
+        sent = Sent(method, url, headers, body, operation, reply)
+        self.traffic[case.id] = sent
+        self._track(sent)
+        self._state.client.observe_external(reply)
+
+    def operation_of(self, method: str, url: str) -> str | None:
+        """The spec operation a request reaches, by its actual method and path (not the case's intent)."""
+        path = urlsplit(url).path
+        if not path.startswith(self._base_path + COLLECTION_PATH):
+            return None
+        rest = path[len(self._base_path + COLLECTION_PATH) :]
+        if rest == "":
+            return {"GET": "listWebHooks", "POST": "createWebHook"}.get(method)
+        if rest.count("/") == 1 and len(rest) > 1:
+            return {"GET": "getWebHook", "PUT": "updateWebHook", "DELETE": "deleteWebHook"}.get(method)
+        return None
+
+    def _track(self, sent: Sent) -> None:
+        if not 200 <= sent.reply.status < 300:
+            return
+        record = sent.reply.json_or_none()
+        if sent.operation == "createWebHook" and isinstance(record, dict) and isinstance(record.get("id"), str):
+            self.created.add(record["id"])
+            self.deleted.discard(record["id"])
+        elif sent.operation == "deleteWebHook" and sent.item_id is not None:
+            self.deleted.add(sent.item_id)
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: CaseInsensitiveDict,
+        body: bytes | None,
+        response: Response,
+        reply_headers: CaseInsensitiveDict,
+    ) -> Exchange:
+        """The exchange as evidence: keys redacted, Schemathesis's bookkeeping headers left out."""
+        redact = self._state.client.redact
+        shown = {
+            name: redact(str(value))
+            for name, value in headers.items()
+            if name.lower() not in NOISE_HEADERS and not (name.lower() == "accept" and value == "*/*")
+        }
+        text, shell = None, None
+        if body is not None:
+            try:
+                text = redact(body.decode("utf-8"))
+            except UnicodeDecodeError:
+                text = redact(body.decode("utf-8", errors="replace"))
+                shell = f"echo {base64.b64encode(body).decode()} | base64 -d"
+        answer = response.content.decode("utf-8", errors="replace")
+        return Exchange(
+            method=method,
+            url=redact(url),
+            request_headers=shown,
+            request_body=clip(text),
+            full_request_body=text if text is not None and len(text) < 20_000 else None,
+            body_shell=shell,
+            status=response.status_code,
+            response_headers={name: redact(value) for name, value in reply_headers.items()},
+            response_body=clip(redact(answer)) if answer else None,
+            elapsed_ms=response.elapsed * 1000,
+        )
+
+
+def _route_through(schema: Any, transport: ObservedTransport) -> None:
+    """Make the schema (and its clones) send every request through `transport`.
+
+    Schemathesis reads the transport from the schema's `transport` property, for generated cases and for
+    the probes its checks send alike; a subclass for this one schema is the narrowest way to replace it.
+    """
+    schema.__class__ = type(
+        "ObservedOpenApiSchema", (type(schema),), {"transport": property(lambda _self: transport)}
+    )
+
+
+# -- one engine run ---------------------------------------------------------------------------------------
+
+
+def run_schemathesis(state: RunState, say: Say) -> None:
+    """Run Schemathesis against the target and record its verdicts as requirement results."""
+    if not state.selected(COVERS):
+        return
+    started = time.monotonic()
+    deadline = started + TIME_SHARE * state.budget.time_limit
+    if state.client.deadline is not None:
+        deadline = min(deadline, state.client.deadline)
+    transport = ObservedTransport(state, deadline)
+    schema = schemathesis.openapi.from_dict(target_spec(state), config=engine_config(state))
+    operations = selected_operations(state)
+    if operations is not None:
+        schema = schema.include(operation_id=operations)
+    _route_through(schema, transport)
+    recorder = VerdictRecorder(state, transport)
+    stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline)
+    say(
+        f"schemathesis: {recorder.requests()} requests in {time.monotonic() - started:.1f} s, "
+        f"{recorder.findings} finding(s); {recorder.spec_stricter} answer(s) where only the spec, "
+        "not the contract, forbids what was accepted"
+    )
+    if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
+        for requirement_id in COVERS:
+            state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
+    if stop_reason == StopReason.SERVER_UNAVAILABLE:
+        from conformance.checker.runner import RunAborted  # late: the runner imports the engines
+
+        raise RunAborted("the target stopped answering during the Schemathesis run")
+
+
+class VerdictRecorder:
+    """Turns the engine's event stream into requirement results: findings for failed checks that the
+    contract backs, exercised marks for passed ones that speak to a requirement."""
+
+    def __init__(self, state: RunState, transport: ObservedTransport) -> None:
+        self.state = state
+        self.transport = transport
+        self.findings = 0
+        self.spec_stricter = 0
+        self.stopped_early = False
+        self._errors: Counter[str] = Counter()
+
+    def requests(self) -> int:
+        return len(self.transport.traffic)
+
+    def follow(self, stream: Any, deadline: float) -> StopReason | None:
+        """Consume the events until the engine finishes (stopping it at the deadline); the stop reason."""
+        stop_reason = None
+        interrupted = False
+        for event in stream:
+            if time.monotonic() > deadline and not self.stopped_early:
+                self.stopped_early = True
+                stream.stop()
+            if isinstance(event, events.ScenarioFinished):
+                self.record(event.recorder)
+            elif isinstance(event, events.NonFatalError):
+                self._errors[str(event.value).splitlines()[0][:200] if str(event.value) else event.label] += 1
+            elif isinstance(event, events.Interrupted):
+                interrupted = True
+            elif isinstance(event, events.EngineFinished):
+                stop_reason = event.stop_reason
+        for message, count in self._errors.items():
+            self.state.results.notes["schemathesis"].append(f"{message} (x{count})")
+        if interrupted:
+            raise KeyboardInterrupt
+        return stop_reason
+
+    def record(self, recorder: ScenarioRecorder) -> None:
+        """Judge every check verdict of one finished scenario."""
+        for case_id, nodes in recorder.checks.items():
+            sent = self.transport.traffic.get(case_id)
+            node = recorder.cases.get(case_id)
+            if sent is None or node is None:
+                continue
+            for verdict in nodes:
+                use = CHECKS.get(verdict.name)
+                if use is None or use.about is None or verdict.status == Status.ERROR:
+                    continue
+                failure = verdict.failure_info.failure if verdict.failure_info is not None else None
+                seen = Seen(
+                    verdict.name,
+                    node.value,
+                    sent,
+                    failure,
+                    self.state.profile,
+                    self.transport.created.__contains__,
+                    self.transport.deleted.__contains__,
+                )
+                self._judge(seen, use.about(seen), recorder, case_id)
+
+    def _judge(self, seen: Seen, breaks: list[Break], recorder: ScenarioRecorder, case_id: str) -> None:
+        check = f"schemathesis:{seen.check}"
+        if seen.failure is None:
+            for item in breaks:
+                self.state.results.exercised(item.requirement_id, check)
+            return
+        if not breaks:
+            self.spec_stricter += 1
+            return
+        blamed = breaks[0]
+        self.findings += 1
+        self.state.results.fail(
+            Finding(
+                blamed.requirement_id,
+                check,
+                _expected(seen, blamed),
+                _actual(seen, blamed),
+                self._evidence(seen, recorder, case_id),
+            )
+        )
+
+    def _evidence(self, seen: Seen, recorder: ScenarioRecorder, case_id: str) -> list[Exchange]:
+        """The failing exchange, after what led to it: the case it derives from and related cases."""
+        assert seen.failure is not None
+        ids: list[str] = []
+        parent = recorder.cases[case_id].parent_id if case_id in recorder.cases else None
+        for item in (parent, *seen.failure.related_case_ids(), case_id, seen.failure.case_id):
+            if item is not None and item not in ids and item in self.transport.traffic:
+                ids.append(item)
+        return [self.transport.traffic[item].reply.exchange for item in ids][-EVIDENCE_PER_FINDING:]
+
+
+def _expected(seen: Seen, blamed: Break) -> str:
+    if seen.check == "negative_data_rejection":
+        return f"a 4xx for a request that breaks it ({requirement_text(blamed.requirement_id)})"
+    return requirement_text(blamed.requirement_id)
+
+
+def _actual(seen: Seen, blamed: Break) -> str:
+    assert seen.failure is not None
+    status = seen.sent.reply.status
+    if seen.check in ("negative_data_rejection", "positive_data_acceptance"):
+        return f"{status} for {blamed.reason}: {_body_hint(seen.sent.reply)}"
+    message = seen.failure.message.strip().splitlines()[0] if seen.failure.message else ""
+    return f"{seen.failure.title}: {message}" if message else seen.failure.title
+
+
+def _body_hint(reply: Reply) -> str:
+    text = reply.text.strip().replace("\n", " ")
+    return f"body {text[:160]!r}" if text else "no body"
+
+
+# -- configuration ----------------------------------------------------------------------------------------
+
+
+def engine_config(state: RunState) -> schemathesis.Config:
+    """Schemathesis's configuration for this run: target, keys, seed, budget, phases and checks."""
+    budget = state.budget
+    return schemathesis.Config.from_dict(
+        {
+            "seed": state.seed,
+            "base-url": state.profile.base_url,
+            # Sent as explicit headers, so `ignored_auth` takes them as the real keys and probes without them.
+            "headers": {
+                state.profile.partner_key_header: state.profile.partner_key,
+                "Authorization": state.profile.developer_key,
+            },
+            "workers": 1,  # one seed, one order of requests: a run can be repeated
+            "request-timeout": state.profile.timeout,
+            "continue-on-failure": True,  # a SHOULD failure must not hide a MUST failure of the same operation
+            "cache": {"enabled": False},  # nothing replayed from, or written to, an earlier run's state
+            "generation": {
+                "mode": "all",
+                "max-examples": budget.schema_examples,
+                "database": "none",
+                "no-shrink": budget.name == "quick",
+            },
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": True, "max-steps": max(2, budget.stateful_steps)},
+            },
+            "checks": {
+                name: {"enabled": use.about is not None, **use.settings} for name, use in CHECKS.items()
+                if name != "max_response_time"  # configured by a limit, which stays unset
+            },
+        }
+    )
+
+
+def target_spec(state: RunState) -> dict[str, Any]:
+    """The spec as this target needs it: its partner key header, and no sample id that a record could have."""
+    spec = copy.deepcopy(state.spec)
+    schemes = spec.get("components", {}).get("securitySchemes", {})
+    for scheme in schemes.values():
+        if scheme.get("in") == "header" and scheme.get("name", "").lower() != "authorization":
+            scheme["name"] = state.profile.partner_key_header
+    absent = f"wc-{state.run_tag}-no-such-record"
+    return _replace_strings(spec, {sample: absent for sample in _sample_ids(spec)})
+
+
+def _sample_ids(spec: dict[str, Any]) -> set[str]:
+    """Record ids the spec shows as examples: its path parameters' examples and example objects' `id`s."""
+    found: set[str] = set()
+
+    def walk(node: Any, in_example: bool) -> None:
+        if isinstance(node, dict):
+            if node.get("in") == "path" and isinstance(node.get("example"), str):
+                found.add(node["example"])
+            if in_example and isinstance(node.get("id"), str):
+                found.add(node["id"])
+            for key, value in node.items():
+                walk(value, in_example or key in ("example", "examples", "value"))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, in_example)
+
+    walk(spec, False)
+    return found
+
+
+def _replace_strings(node: Any, replacements: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        return replacements.get(node, node)
+    if isinstance(node, dict):
+        return {key: _replace_strings(value, replacements) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_strings(item, replacements) for item in node]
+    return node
+
+
+def selected_operations(state: RunState) -> list[str] | None:
+    """The operations worth running for --only/--skip; None for all of them."""
+    chosen = {item for item in COVERS if state.selected((item,))}
+    groups = {item.split("-")[0] for item in chosen}
+    if groups & {"AUTH", "HTTP"}:
+        return None
+    return [operation for operation, speaks_to in OPERATION_GROUPS.items() if speaks_to & groups]
+
+
+def _assert_every_check_decided() -> None:
+    """A Schemathesis upgrade that adds a built-in check must get a row in CHECKS, not run undecided."""
+    from schemathesis.checks import CHECKS as REGISTRY
+    from schemathesis.checks import load_all_checks
+
+    load_all_checks()
+    built_in = {item.__name__ for item in REGISTRY.get_all() if item.__module__.startswith("schemathesis.")}
+    missing = sorted(built_in - set(CHECKS))
+    if missing:
+        raise RuntimeError(f"schema_fuzz.CHECKS has no row for the built-in check(s): {', '.join(missing)}")
+
+
+_assert_every_check_decided()

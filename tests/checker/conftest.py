@@ -1,0 +1,46 @@
+"""Fixtures for testing the checker: run it in-process against a reference server, clean or faulty.
+
+def test_catches_off_by_one(check_reference):
+    outcome = check_reference(fault="list-off-by-one", only="LIST")
+    assert outcome.results.status("LIST-03") == "failed"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.runner import RunOutcome, run
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
+
+
+@pytest.fixture
+def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome]:
+    """Run the checker against a fresh reference server (`fault=` plants one defect).
+
+    Keyword arguments are `conformance run` options by their long name with underscores (`only="LIST"`,
+    `budget="quick"`, `seed=1`, `second_developer_key=None` to leave it out); the default is a quick run
+    with both developer keys and the seed 1234.
+    """
+
+    def check(fault: str | None = None, **flags: object) -> RunOutcome:
+        server = start_reference(fault=fault)
+        values: dict[str, object] = {
+            "base_url": server.base_url,
+            "partner_key": DEMO_PARTNER_KEY,
+            "developer_key": DEMO_DEVELOPER_KEY,
+            "second_developer_key": DEMO_SECOND_DEVELOPER_KEY,
+            "budget": "quick",
+            "seed": 1234,
+            "report_dir": tmp_path / "reports",
+        }
+        values.update(flags)
+        merged = resolve_options({k: v for k, v in values.items() if v is not None}, environ={}, directory=tmp_path)
+        if values.get("second_developer_key") is None:
+            merged.pop("second_developer_key", None)
+        return run(make_options(merged), merged)
+
+    return check

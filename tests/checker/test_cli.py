@@ -1,0 +1,93 @@
+"""`conformance run` as a user meets it: exit codes, one-line errors, and a report in every case."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.catalogue import ids
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        timeout=120,
+    )
+
+
+def _report(directory: Path) -> dict:
+    return json.loads((directory / "reports" / "report.json").read_text())
+
+
+def test_unreachable_target_exits_3_with_one_line_and_a_report(tmp_path: Path) -> None:
+    keys = {"CONFORMANCE_PARTNER_KEY": "p-secret", "CONFORMANCE_DEVELOPER_KEY": "d-secret"}
+    result = run_cli("--base-url", f"http://127.0.0.1:{_free_port()}", cwd=tmp_path, env=keys)
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr + result.stdout
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [
+        line for line in result.stderr.splitlines() if "unreachable" in line
+    ]
+    report = _report(tmp_path)
+    assert report["verdict"] == "error"
+    assert {item["id"] for item in report["requirements"]} == set(ids())
+    assert {item["status"] for item in report["requirements"]} == {"not-run"}
+    text = (tmp_path / "reports" / "report.json").read_text()
+    assert "p-secret" not in text and "d-secret" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "not a url", "--partner-key", "p", "--developer-key", "d"], "--base-url"),
+        (["--base-url", "http://127.0.0.1:9"], "--partner-key"),
+        (["--rate-limit", "lots"], "--rate-limit"),
+        (["--spec", "missing.yaml"], "missing.yaml"),
+    ],
+)
+def test_configuration_errors_exit_2_with_one_line_and_a_report(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    error_lines = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(error_lines) == 1 and message in error_lines[0]
+    report = _report(tmp_path)
+    assert report["verdict"] == "error"
+    assert report["exit_code"] == 2
+
+
+def test_spec_that_does_not_parse_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("openapi: [unclosed\n")
+    result = run_cli("--spec", "bad.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert _report(tmp_path)["verdict"] == "error"
+
+
+def test_unknown_flag_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli("--no-such-flag", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_help_documents_the_exit_codes(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for code in ("0  conformant", "1  nonconformant", "2  usage", "3  the run could not complete"):
+        assert code in result.stdout

@@ -1,0 +1,94 @@
+"""Options come from flags, then the environment, then a config file; bad values are one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.checker.profile import ConfigError, make_options, make_profile, resolve_options
+
+
+def test_flags_win_over_environment_and_file(tmp_path: Path) -> None:
+    (tmp_path / "conformance.toml").write_text('budget = "deep"\nbase_url = "http://file.example"\n')
+    merged = resolve_options(
+        {"budget": "quick"}, environ={"CONFORMANCE_BASE_URL": "http://env.example"}, directory=tmp_path
+    )
+    assert merged["budget"] == "quick"
+    assert merged["base_url"] == "http://env.example"
+
+
+def test_pyproject_table_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.conformance]\nseed = 7\nshop-ids = ["a", "b"]\n')
+    merged = resolve_options({}, environ={}, directory=tmp_path)
+    assert merged["seed"] == 7
+    assert merged["shop_id"] == ("a", "b")
+
+
+def test_unknown_option_in_config_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "conformance.toml").write_text("bugdet = 'quick'\n")
+    with pytest.raises(ConfigError, match="bugdet"):
+        resolve_options({}, environ={}, directory=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"budget": "huge"}, "--budget"),
+        ({"rate_limit": "fast"}, "--rate-limit"),
+        ({"timeout": "0"}, "--timeout"),
+        ({"seed": "x"}, "--seed"),
+        ({"only": "NOPE-01"}, "NOPE-01"),
+    ],
+)
+def test_bad_option_values_are_config_errors(tmp_path: Path, flags: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve_options(flags, environ={}, directory=tmp_path)
+
+
+def test_only_accepts_groups_and_ids(tmp_path: Path) -> None:
+    merged = resolve_options({"only": "list, AUTH-01"}, environ={}, directory=tmp_path)
+    assert "LIST-03" in merged["only"]
+    assert "AUTH-01" in merged["only"]
+    assert "AUTH-02" not in merged["only"]
+
+
+def test_rate_limit_reads_per_second(tmp_path: Path) -> None:
+    assert resolve_options({"rate_limit": "2.5/s"}, environ={}, directory=tmp_path)["rate_limit"] == 2.5
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com", "example.com", "http://", "http://h/?q=1"])
+def test_base_url_must_be_absolute_http(url: str) -> None:
+    with pytest.raises(ConfigError, match="--base-url"):
+        make_profile({"base_url": url, "partner_key": "p", "developer_key": "d"})
+
+
+def test_keys_are_required_with_a_base_url() -> None:
+    with pytest.raises(ConfigError, match="CONFORMANCE_PARTNER_KEY"):
+        make_profile({"base_url": "https://staging.example.com", "developer_key": "d"})
+
+
+def test_second_key_must_differ_from_the_first() -> None:
+    with pytest.raises(ConfigError, match="another company"):
+        make_profile(
+            {"base_url": "https://x.example", "partner_key": "p", "developer_key": "d", "second_developer_key": "d"}
+        )
+
+
+def test_profile_names_each_secret_by_its_variable() -> None:
+    profile = make_profile(
+        {"base_url": "https://x.example/", "partner_key": "p1", "developer_key": "d1", "second_developer_key": "d2"}
+    )
+    assert profile.base_url == "https://x.example"
+    assert profile.secrets() == {
+        "p1": "CONFORMANCE_PARTNER_KEY",
+        "d1": "CONFORMANCE_DEVELOPER_KEY",
+        "d2": "CONFORMANCE_SECOND_DEVELOPER_KEY",
+    }
+
+
+def test_default_options() -> None:
+    options = make_options({})
+    assert options.budget == "standard"
+    assert options.report_dir == Path("reports")
+    assert not options.strict

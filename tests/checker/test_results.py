@@ -1,0 +1,46 @@
+"""A requirement passes only when exercised without failure; the verdict follows the levels."""
+
+from __future__ import annotations
+
+from conformance.catalogue import catalogue
+from conformance.checker.results import MAX_FINDINGS_PER_REQUIREMENT, Finding, Results
+from conformance.checker.verdict import ExitCode, verdict_of
+
+
+def test_unexercised_requirement_is_not_run_never_passed() -> None:
+    results = Results()
+    assert {results.status(item.id) for item in catalogue()} == {"not-run"}
+
+
+def test_exercised_without_failure_passes_and_one_failure_fails() -> None:
+    results = Results()
+    results.exercised("LIST-01", "a")
+    results.exercised("LIST-02", "a")
+    results.fail(Finding("LIST-02", "b", "expected", "actual"))
+    assert results.status("LIST-01") == "passed"
+    assert results.status("LIST-02") == "failed"
+
+
+def test_findings_are_deduplicated_and_capped_but_counted() -> None:
+    results = Results(seed=5)
+    for index in range(MAX_FINDINGS_PER_REQUIREMENT + 3):
+        results.fail(Finding("HTTP-01", "c", "no 5xx", f"status 50{index % 10}"))
+        results.fail(Finding("HTTP-01", "c", "no 5xx", f"status 50{index % 10}"))
+    entry = results.by_id["HTTP-01"]
+    assert len(entry.findings) == MAX_FINDINGS_PER_REQUIREMENT
+    assert entry.failures == 2 * (MAX_FINDINGS_PER_REQUIREMENT + 3)
+    assert entry.findings[0].seed == 5
+
+
+def test_should_failure_is_a_warning_unless_strict() -> None:
+    results = Results()
+    results.fail(Finding("VALID-09", "c", "400", "200"))
+    assert verdict_of(results, strict=False, error=None) == ("conformant", ExitCode.CONFORMANT)
+    assert verdict_of(results, strict=True, error=None) == ("nonconformant", ExitCode.NONCONFORMANT)
+
+
+def test_must_failure_is_nonconformant_even_when_the_run_broke_off() -> None:
+    results = Results()
+    results.fail(Finding("AUTH-01", "c", "401", "200"))
+    assert verdict_of(results, strict=False, error="target stopped answering")[0] == "nonconformant"
+    assert verdict_of(Results(), strict=False, error="target unreachable") == ("error", ExitCode.INCOMPLETE)

@@ -1,0 +1,129 @@
+"""The record and tenancy scenarios (READ, UPDATE, DELETE, TENANT) against the reference server.
+
+Clean, they pass every requirement with no finding, also in a user's shop that already holds records of both
+companies; against each planted fault that breaks one of these requirements, they report it failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from conformance.catalogue import ids
+from conformance.checker import runner
+from conformance.checker.context import SCENARIOS
+from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.runner import run
+from conformance.checker.scenarios import records, run_scenarios, tenancy
+from conformance.reference.faults import FAULTS, Fault
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
+
+GROUPS = ("TENANT", "READ", "UPDATE", "DELETE")
+ONLY = ",".join(GROUPS)
+OUR_CHECKS = {item.name for item in SCENARIOS if item.run.__module__ in (records.__name__, tenancy.__name__)}
+TENANT_IDS = ("TENANT-01", "TENANT-02", "TENANT-03", "TENANT-04")
+
+
+def ours(requirement_ids: tuple[str, ...] | list[str]) -> list[str]:
+    """The requirement IDs among these that the record and tenancy scenarios verify."""
+    return [item for item in requirement_ids if item.split("-")[0] in GROUPS]
+
+
+FAULTS_BREAKING_OURS = [item for item in FAULTS if ours(item.breaks)]
+
+
+def test_every_requirement_of_these_groups_has_a_scenario() -> None:
+    covered = {item for scenario in SCENARIOS if scenario.name in OUR_CHECKS for item in scenario.covers}
+
+    assert set(ours(ids())) <= covered
+
+
+def test_clean_server_passes_every_record_and_tenancy_requirement(check_reference) -> None:
+    outcome = check_reference(only=ONLY)
+
+    statuses = {item: outcome.results.status(item) for item in ours(ids())}
+    assert outcome.results.findings() == []
+    assert set(statuses.values()) == {"passed"}, statuses
+    assert outcome.exit_code == 0
+
+
+@pytest.mark.usefixtures("scenarios_only")
+def test_tenancy_is_not_run_without_a_second_developer_key(check_reference) -> None:
+    outcome = check_reference(only="TENANT", second_developer_key=None)
+
+    for item in TENANT_IDS:
+        entry = outcome.results.by_id[item]
+        assert entry.status == "not-run"
+        assert "--second-developer-key" in (entry.not_run_reason or "")
+
+
+@pytest.fixture
+def scenarios_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the targeted scenarios without the other engines: a fault test then shows that these scenarios
+    themselves catch the fault, and takes a second instead of the fuzzers' budget."""
+    every_engine = runner.engines
+    monkeypatch.setattr(runner, "engines", lambda: [item for item in every_engine() if item.run is run_scenarios])
+
+
+@pytest.mark.parametrize("fault", FAULTS_BREAKING_OURS, ids=lambda item: item.name)
+@pytest.mark.usefixtures("scenarios_only")
+def test_planted_fault_is_reported_against_the_requirement_it_breaks(check_reference, fault: Fault) -> None:
+    outcome = check_reference(fault=fault.name, only=ONLY)
+
+    for item in ours(fault.breaks):
+        entry = outcome.results.by_id[item]
+        assert entry.status == "failed", f"{fault.name} should fail {item}: {entry.not_run_reason}"
+        assert {finding.check for finding in entry.findings} & OUR_CHECKS, [f.check for f in entry.findings]
+        assert all(finding.exchanges for finding in entry.findings if finding.check in OUR_CHECKS)
+
+
+@pytest.mark.usefixtures("scenarios_only")
+def test_users_shop_with_records_of_both_companies_gives_no_false_alarm(start_reference, tmp_path: Path) -> None:
+    server = start_reference()
+    seeded = {key: seed_records(server.base_url, key) for key in (DEMO_DEVELOPER_KEY, DEMO_SECOND_DEVELOPER_KEY)}
+    options = {
+        "base_url": server.base_url,
+        "partner_key": DEMO_PARTNER_KEY,
+        "developer_key": DEMO_DEVELOPER_KEY,
+        "second_developer_key": DEMO_SECOND_DEVELOPER_KEY,
+        "shop_id": "user-shop",
+        "only": ONLY,
+        "budget": "quick",
+        "seed": 7,
+        "report_dir": tmp_path / "reports",
+    }
+    merged = resolve_options(options, environ={}, directory=tmp_path)
+
+    outcome = run(make_options(merged), merged)
+
+    assert outcome.results.findings() == []
+    assert outcome.exit_code == 0
+    assert outcome.cleanup.left_behind == []
+    assert {key: all_records(server.base_url, key) for key in seeded} == seeded
+
+
+def seed_records(base_url: str, developer_key: str) -> list[dict[str, Any]]:
+    """Records that were on the target before the run: in the user's shop, another shop and none."""
+    for shop_id in ("user-shop", "another-shop", None):
+        for number in range(3):
+            response = requests.post(
+                f"{base_url}/api/v1/partner/webHooks",
+                json={"shopId": shop_id, "webHookUrls": [f"https://before.example.com/{number}"]},
+                headers=key_headers(developer_key),
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+    return all_records(base_url, developer_key)
+
+
+def all_records(base_url: str, developer_key: str) -> list[dict[str, Any]]:
+    response = requests.get(f"{base_url}/api/v1/partner/webHooks", headers=key_headers(developer_key), timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["values"]
+
+
+def key_headers(developer_key: str) -> dict[str, str]:
+    return {"x-api-key": DEMO_PARTNER_KEY, "Authorization": developer_key}
