@@ -6,8 +6,10 @@ installed wheel carries a copy inside the package (`conformance/openapi/`, see p
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read OpenAPI spec {path}: {_one_line(exc)}") from None
     try:
-        document = yaml.safe_load(text)
+        document = copy.deepcopy(_parse(text))  # callers (Schemathesis) may change what they get
     except yaml.YAMLError as exc:
         raise SpecError(f"OpenAPI spec {path} is not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(document, dict):
@@ -68,6 +70,12 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"OpenAPI spec {path} is not an OpenAPI 3 document: it has no `paths` mapping")
     return document
+
+
+@lru_cache(maxsize=4)
+def _parse(text: str) -> Any:
+    # libyaml's loader when present: the pure-Python one takes most of a second for this spec.
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def spec_version(spec: dict[str, Any]) -> str:

@@ -513,6 +513,10 @@ OPERATION_GROUPS: dict[str, frozenset[str]] = {
 # -- the transport every request of this engine goes through ----------------------------------------------
 
 
+class ForeignRecordWrite(Exception):
+    """A generated write would name a record that this run did not create; it was not sent."""
+
+
 class ObservedTransport:
     """Schemathesis's requests transport with the run's manners: the rate limit, patience with 429s,
     and every answer handed to the run's observers (the ledger among them)."""
@@ -526,12 +530,17 @@ class ObservedTransport:
         self.traffic: dict[str, Sent] = {}  # case id -> the last request sent for it
         self.created: set[str] = set()
         self.deleted: set[str] = set()
+        # Ids of records this engine saw but did not create: a write naming one is never sent.
+        self.foreign: set[str] = {
+            record["id"] for records in state.preexisting.values() for record in records if "id" in record
+        }
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)  # serialisation and media types stay Schemathesis's own
 
     def send(self, case: Case, **kwargs: Any) -> Response:
         """Send as Schemathesis would, within the rate limit, waiting out 429s; then observe the answer."""
+        self._refuse_foreign_write(case)
         for attempt in range(MAX_429_RETRIES + 1):
             self._limiter.wait()
             response = self._inner.send(case, **kwargs)
@@ -539,6 +548,17 @@ class ObservedTransport:
                 break
         self._observe(case, response)
         return response
+
+    def _refuse_foreign_write(self, case: Case) -> None:
+        """The last line of the staging promise: no write names a record that is not this run's."""
+        if case.method.upper() in ("GET", "HEAD", "OPTIONS"):
+            return
+        named = {case.path_parameters.get("webHookId") if case.path_parameters else None}
+        if isinstance(case.body, dict):
+            named.add(case.body.get("id"))
+        touched = sorted(str(item) for item in named if isinstance(item, str) and item in self.foreign)
+        if touched:
+            raise ForeignRecordWrite(f"{case.method} naming a record this run did not create: {touched[0]}")
 
     def _wait(self, response: Response, attempt: int) -> bool:
         values = response.headers.get("retry-after") or [""]
@@ -583,12 +603,16 @@ class ObservedTransport:
     def _track(self, sent: Sent) -> None:
         if not 200 <= sent.reply.status < 300:
             return
-        record = sent.reply.json_or_none()
-        if sent.operation == "createWebHook" and isinstance(record, dict) and isinstance(record.get("id"), str):
-            self.created.add(record["id"])
-            self.deleted.discard(record["id"])
+        answer = sent.reply.json_or_none()
+        if sent.operation == "createWebHook" and isinstance(answer, dict) and isinstance(answer.get("id"), str):
+            self.created.add(answer["id"])
+            self.deleted.discard(answer["id"])
         elif sent.operation == "deleteWebHook" and sent.item_id is not None:
             self.deleted.add(sent.item_id)
+        records = answer.get("values") if isinstance(answer, dict) and "values" in answer else [answer]
+        for record in records if isinstance(records, list) else []:
+            if isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"] not in self.created:
+                self.foreign.add(record["id"])
 
     def _exchange(
         self,
@@ -786,6 +810,33 @@ def _body_hint(reply: Reply) -> str:
 
 # -- configuration ----------------------------------------------------------------------------------------
 
+# The contract's edge values, which a generator that only knows the spec's pattern would hardly draw:
+# Schemathesis's fuzz dictionaries mix them into generated requests (an entry the spec rejects goes into
+# negative cases only). Name -> (values, where they go).
+EDGE_VALUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "contract-urls": (
+        (
+            "http://hooks.example.com/wc/plain-http",  # VALID-09
+            "https://127.0.0.1/wc",  # VALID-08
+            "https://localhost/wc",
+            "https://[::1]/wc",
+            "https://10.0.0.8/wc",
+            "https://192.168.1.20/wc",
+            "https://169.254.169.254/latest/meta-data",
+            "/wc/relative",  # VALID-02
+            "hooks.example.com/wc/no-scheme",
+            "javascript:alert(1)",
+            "ftp://hooks.example.com/wc",
+            "file:///etc/passwd",
+            "https://hooks.example.com/" + "w" * 2100,  # VALID-07
+        ),
+        ("body.webHookUrls[*]", "body.url"),
+    ),
+    "contract-types": (("new_member", "Update_Product", "NEW-MEMBER", "UNKNOWN_EVENT"), ("body.webHookType", "query.type")),
+    "contract-integers": (("-1", "0", "1.5", "1e2", "ten"), ("query.start", "query.limit")),
+}
+EDGE_PROBABILITY = 0.25
+
 
 def engine_config(state: RunState) -> schemathesis.Config:
     """Schemathesis's configuration for this run: target, keys, seed, budget, phases and checks."""
@@ -810,14 +861,26 @@ def engine_config(state: RunState) -> schemathesis.Config:
                 "no-shrink": budget.name == "quick",
             },
             "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
-                "stateful": {"enabled": True, "max-steps": max(2, budget.stateful_steps)},
+                # Ids are never drawn from earlier answers (a list shows records that are not ours): writes
+                # name a record only along the spec's links from this engine's own creates.
+                "examples": {"enabled": True, "extra-data-sources": {"responses": False}},
+                "coverage": {"enabled": True, "extra-data-sources": {"responses": False}},
+                "fuzzing": {"enabled": True, "extra-data-sources": {"responses": False}},
+                "stateful": {
+                    "enabled": True,
+                    "max-steps": max(2, budget.stateful_steps),
+                    "inference": {"algorithms": []},
+                },
             },
             "checks": {
                 name: {"enabled": use.about is not None, **use.settings} for name, use in CHECKS.items()
                 if name != "max_response_time"  # configured by a limit, which stays unset
+            },
+            "dictionaries": {name: {"values": list(values)} for name, (values, _) in EDGE_VALUES.items()},
+            "parameters": {
+                target: {"dictionary": name, "probability": EDGE_PROBABILITY}
+                for name, (_, targets) in EDGE_VALUES.items()
+                for target in targets
             },
         }
     )

@@ -1,0 +1,275 @@
+"""The Schemathesis engine: its contract rules, its check table, and what it finds on the reference server.
+
+The engine runs here on its own (no scenarios, no state machine) over a hand-built run state wired like the
+runner's, so every finding and every record below is its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from conformance.checker import schema_fuzz
+from conformance.checker.budget import BUDGETS
+from conformance.checker.client import TargetClient
+from conformance.checker.context import RunState
+from conformance.checker.ledger import Cleanup, Ledger
+from conformance.checker.observer import ResponseObserver, ResponseSpec
+from conformance.checker.profile import make_profile
+from conformance.checker.results import Results
+from conformance.checker.schema_fuzz import (
+    CHECKS,
+    COVERS,
+    EDGE_VALUES,
+    body_breaks,
+    key_breaks,
+    query_breaks,
+    selected_operations,
+    target_spec,
+    url_breaks,
+)
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
+from conformance.spec import load_spec
+
+SEED = 1234
+
+
+@dataclass
+class EngineRun:
+    """What one run of the engine left: its results, the cleanup, and how many requests it sent."""
+
+    results: Results
+    cleanup: Cleanup
+    requests: int
+    base_url: str
+
+    def failed(self) -> set[str]:
+        return {entry.requirement.id for entry in self.results.failed()}
+
+
+def _state(base_url: str, budget: str = "quick", **profile: Any) -> tuple[RunState, Ledger]:
+    """A run state wired as the runner wires it: the every-answer observer and the ledger on the client."""
+    values = {
+        "base_url": base_url,
+        "partner_key": DEMO_PARTNER_KEY,
+        "developer_key": DEMO_DEVELOPER_KEY,
+        "second_developer_key": DEMO_SECOND_DEVELOPER_KEY,
+        **profile,
+    }
+    spec = load_spec()
+    results = Results(SEED)
+    client = TargetClient(make_profile(values))
+    ledger = Ledger()
+    client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
+    return RunState(client.profile, client, results, BUDGETS[budget], SEED, "t35t", spec), ledger
+
+
+@pytest.fixture
+def run_engine(start_reference) -> Iterator[Callable[..., EngineRun]]:
+    """Run only the Schemathesis engine against a fresh reference server (`fault=` plants one defect)."""
+    clients: list[TargetClient] = []
+
+    def run(fault: str | None = None, budget: str = "quick", **profile: Any) -> EngineRun:
+        server = start_reference(fault=fault)
+        state, ledger = _state(server.base_url, budget, **profile)
+        clients.append(state.client)
+        schema_fuzz.run_schemathesis(state, lambda line: None)
+        sent = state.client.stats.requests
+        return EngineRun(state.results, ledger.clean_up(state.client), sent, server.base_url)
+
+    yield run
+    for client in clients:
+        client.close()
+
+
+def _live_records(base_url: str, developer_key: str) -> int:
+    reply = requests.get(
+        f"{base_url}/api/v1/partner/webHooks",
+        headers={"x-api-key": DEMO_PARTNER_KEY, "Authorization": developer_key},
+        timeout=10,
+    )
+    return reply.json()["total"]
+
+
+# -- the contract's rules for a request ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "requirement_id"),
+    [
+        ("/relative/path", "VALID-02"),
+        ("javascript:alert(1)", "VALID-02"),
+        ("ftp://hooks.example.com/x", "VALID-02"),
+        ("https:///no-host", "VALID-02"),
+        (42, "VALID-02"),
+        ("http://hooks.example.com/x", "VALID-09"),
+        ("https://127.0.0.1/x", "VALID-08"),
+        ("https://[::1]/x", "VALID-08"),
+        ("https://[::ffff:10.1.2.3]/x", "VALID-08"),
+        ("https://169.254.169.254/latest", "VALID-08"),
+        ("https://localhost/x", "VALID-08"),
+        ("https://hooks.example.com/" + "a" * 2048, "VALID-07"),
+    ],
+)
+def test_url_rules_name_the_requirement_a_url_breaks(url: Any, requirement_id: str) -> None:
+    assert [item.requirement_id for item in url_breaks(url)] == [requirement_id]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hooks.example.com/x", "https://8.8.8.8/x", "HTTPS://Hooks.Example.COM/a%20b", "https://a.b:99999/"],
+)
+def test_url_rules_leave_alone_what_the_contract_allows_though_the_spec_pattern_does_not(url: str) -> None:
+    assert url_breaks(url) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "requirement_id"),
+    [
+        (b"not json", "VALID-04"),
+        (b"[1, 2]", "VALID-04"),
+        (b'{"webHookUrls": NaN}', "VALID-04"),
+        (b"{}", "VALID-01"),
+        (b'{"webHookUrls": []}', "VALID-01"),
+        (b'{"webHookUrls": "https://hooks.example.com/x"}', "VALID-05"),
+        (b'{"webHookUrls": ["https://hooks.example.com/x"], "shopId": 7}', "VALID-05"),
+        (b'{"webHookUrls": ["https://hooks.example.com/x"], "webHookType": "new_member"}', "VALID-03"),
+        (b'{"webHookUrls": ["https://hooks.example.com/x"], "url": "file:///etc/passwd"}', "VALID-02"),
+        (b'{"webHookUrls": ["https://a.example.com/x", "https://a.example.com/x"]}', "VALID-07"),
+    ],
+)
+def test_body_rules_name_the_requirement_a_create_body_breaks(body: bytes, requirement_id: str) -> None:
+    assert [item.requirement_id for item in body_breaks(body)] == [requirement_id]
+
+
+def test_a_body_with_server_owned_and_unknown_fields_breaks_nothing() -> None:
+    body = {"webHookUrls": ["https://hooks.example.com/x"], "id": 5, "companyId": None, "extra": {"a": 1}}
+    assert body_breaks(json.dumps(body).encode()) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "broken"),
+    [
+        ("start=-1", True),
+        ("limit=0", True),
+        ("limit=1.5", True),
+        ("start=ten", True),
+        ("type=new_member", True),
+        ("start=0&limit=500&type=UPDATE_PRODUCT&shopId=any", False),
+        ("start=&limit=", False),  # empty: the contract does not say whether that is the default
+        ("start=1&start=2", False),  # repeated: nor which one counts
+    ],
+)
+def test_query_rules_follow_list_06(query: str, broken: bool) -> None:
+    assert [item.requirement_id for item in query_breaks(query)] == (["LIST-06"] if broken else [])
+
+
+def test_key_rules_tell_a_missing_key_from_an_unknown_one() -> None:
+    profile = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
+    missing = key_breaks(CaseInsensitiveDict({"Authorization": "d"}), profile)
+    unknown = key_breaks(CaseInsensitiveDict({"x-api-key": "p", "Authorization": "other"}), profile)
+    assert [item.requirement_id for item in missing] == ["AUTH-01"]
+    assert [item.requirement_id for item in unknown] == ["AUTH-02"]
+    assert key_breaks(CaseInsensitiveDict({"X-Api-Key": "p", "authorization": "d"}), profile) == []
+
+
+def test_every_edge_value_for_a_url_breaks_a_contract_rule() -> None:
+    urls, _ = EDGE_VALUES["contract-urls"]
+    assert all(url_breaks(url) for url in urls)
+
+
+# -- the check table and the spec the engine uses ---------------------------------------------------------
+
+
+def test_every_check_that_is_off_says_why() -> None:
+    off = {name: use.why for name, use in CHECKS.items() if use.about is None}
+    assert set(off) == {
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+        "object_level_authorization",
+        "max_response_time",
+    }
+    assert all(why.startswith("off: ") and len(why) > 30 for why in off.values())
+
+
+def test_the_engine_covers_only_catalogue_requirements() -> None:
+    from conformance.catalogue import ids
+
+    assert set(COVERS) <= set(ids())
+
+
+def test_target_spec_uses_the_targets_partner_key_header_and_no_sample_record_id() -> None:
+    state, _ = _state("http://x.test", partner_key_header="partner_key")
+    spec = target_spec(state)
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["partnerKey"]["name"] == "partner_key"
+    assert schemes["developerKey"]["name"] == "Authorization"
+    text = json.dumps(spec)
+    assert "6650a1f2c3d4e5f60718293a" not in text
+    assert "wc-t35t-no-such-record" in text
+    assert "6650a1f2c3d4e5f60718293a" in json.dumps(state.spec)  # the run's own copy is left as it was
+
+
+def test_only_list_requirements_run_only_the_list_operation() -> None:
+    state, _ = _state("http://x.test")
+    state.only = frozenset({"LIST-01", "LIST-06"})
+    assert selected_operations(state) == ["listWebHooks"]
+    state.only = frozenset({"HTTP-01"})
+    assert selected_operations(state) is None
+
+
+# -- against the reference server ------------------------------------------------------------------------
+
+
+def test_clean_reference_gets_no_finding_and_nothing_is_left_behind(run_engine) -> None:
+    run = run_engine()
+    assert run.results.findings() == []
+    passed = {item for item in COVERS if run.results.status(item) == "passed"}
+    assert {"AUTH-01", "CREATE-01", "VALID-03", "UPDATE-06", "LIST-06", "DELETE-02", "HTTP-05"} <= passed
+    assert run.cleanup.created > 0 and run.cleanup.left_behind == []
+    assert _live_records(run.base_url, DEMO_DEVELOPER_KEY) == 0
+
+
+def test_findings_carry_redacted_curl_evidence(run_engine) -> None:
+    run = run_engine(fault="auth-list-unauthenticated")
+    findings = run.results.by_id["AUTH-01"].findings
+    assert findings and all(item.check.startswith("schemathesis:") for item in findings)
+    report = json.dumps([item.to_dict() for item in run.results.findings()])
+    assert DEMO_PARTNER_KEY not in report and DEMO_DEVELOPER_KEY not in report
+    curls = [curl for item in findings for curl in item.to_dict()["reproduction"]]
+    assert any("${CONFORMANCE_DEVELOPER_KEY}" in curl for curl in curls)
+    assert findings[0].expected.startswith("AUTH-01: ")
+
+
+@pytest.mark.parametrize(
+    ("fault", "requirement_id"),
+    [
+        ("http-crash-on-unicode", "HTTP-01"),
+        ("valid-non-object-json-crash", "HTTP-01"),
+        ("valid-malformed-json-500", "HTTP-01"),
+        ("list-bad-limit-crash", "HTTP-01"),
+        ("create-returns-id-only", "HTTP-02"),
+        ("http-validation-422", "HTTP-06"),
+        ("auth-partner-key-optional", "AUTH-01"),
+        ("auth-list-unauthenticated", "AUTH-01"),
+        ("valid-type-unchecked", "VALID-03"),
+        ("update-skips-validation", "UPDATE-06"),
+        ("list-negative-start-accepted", "LIST-06"),
+        ("list-unknown-type-empty", "LIST-06"),
+        ("delete-soft-readable", "DELETE-02"),
+        ("http-no-405", "HTTP-05"),
+    ],
+)
+def test_engine_finds_the_fault_by_its_requirement(run_engine, fault: str, requirement_id: str) -> None:
+    run = run_engine(fault=fault)
+    assert requirement_id in run.failed(), sorted(run.failed())
+    assert run.cleanup.left_behind == []
