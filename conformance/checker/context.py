@@ -39,6 +39,7 @@ class RunState:
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     transport_errors: int = 0
+    internal_errors: list[str] = field(default_factory=list)
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
     _shop_counter: int = 0
 

@@ -6,9 +6,13 @@ list one page, walk every page); each compares the answer with the model and rai
 naming the requirement it breaks. Hypothesis then shrinks the run towards the shortest request sequence
 that still breaks a requirement, and the shortest one seen becomes the finding's evidence.
 
+Every example ends with a final check that is also its cleanup: it walks the shops in pages and deletes
+every record it created, checking each answer. So each example pages and deletes at least once, whichever
+rules Hypothesis picked; `delete` and teardown also check that the other records are left as they were.
+
 Staging safety: an example's records live in one or two shops of this run (or the user's `--shop-id`s,
 whose other records are learned first and expected to stay); every list is filtered by one of these shops;
-every example deletes what it created when it ends.
+only records this machine created are written to.
 """
 
 from __future__ import annotations
@@ -104,8 +108,7 @@ class Verdicts:
     examples: int = 0
     halted: str | None = None  # why the engine stopped early
     unreachable: bool = False  # the target stopped answering: send nothing more, not even deletes
-
-    shrinking: bool = False
+    shrinking: bool = False  # a MUST broke; Hypothesis is shrinking it
 
     def keep(self, violation: LifecycleViolation) -> None:
         """Remember a violation if it is the shortest of its requirement so far."""
@@ -150,6 +153,7 @@ FIELD_CHOICES = st.builds(
     legacy_path=st.none() | _PATH,
 )
 TYPE_PICKS = st.none() | st.integers(0, 10)
+FINAL_CHOICE = FieldChoice(shop=0, webhook_type=0, paths=("final",), legacy_path=None)  # the teardown's PUT
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -309,13 +313,17 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
         self._expect_total(params, reply)
 
-    @rule(shop=SHOPS, page=st.integers(1, 2))
-    def walk(self, shop: int, page: int) -> None:
-        """Walk a shop's list in small pages: each record exactly once, in the order of the whole list (LIST-03)."""
+    @rule(shop=SHOPS, pages=st.integers(2, 4))
+    def walk(self, shop: int, pages: int) -> None:
+        """Walk a shop's list in about `pages` pages: each record exactly once, in the order of the whole list
+        (LIST-03). Sized by page count, so a --shop-id shop with many records costs no more requests."""
         params = self._filters(shop, None)
         order = self._order(params)
-        values, last = self._walk(params, page, len(order) // page + 2)
+        page = max(1, -(-len(order) // pages))
+        values, replies = self._walk(params, page, pages + 2)
         self._expect_listed(params, values)
+        for reply in replies:
+            self._expect_total(params, reply)
         ids = [value["id"] for value in values]
         self._expect(
             "LIST-03",
@@ -323,13 +331,14 @@ class LifecycleMachine(RuleBasedStateMachine):
             f"walking {params} in pages of {page} to give each record once, as the whole list does: {order}",
             f"the pages gave {ids}",
         )
-        if last is not None:
-            self._expect_total(params, last)
 
     def teardown(self) -> None:
-        """Delete what this example created. When the example ran to its end, that cleanup is the final check:
-        each delete answers as it must, the first one leaves the other records as they were, and the shops'
-        lists then show none of ours (DELETE-01, -02, -04). The run's ledger retries whatever this misses."""
+        """Delete what this example created; the run's ledger retries whatever this misses.
+
+        When the example ran to its end, the teardown is its final check too: each shop, walked in a few
+        short pages, is exactly the model; the first delete is checked like the `delete` rule's; each later one
+        answers as it must; and the shops' lists then show none of ours. So every example pages, deletes and
+        deletes twice at least once, however Hypothesis picked its rules."""
         if self.verdicts.unreachable:
             return
         try:
@@ -344,11 +353,15 @@ class LifecycleMachine(RuleBasedStateMachine):
                     break
 
     def _close_shops(self) -> None:
+        """The final check: walk each shop in a few short pages, then delete every record, checking as we go."""
+        for shop in range(len(self.shops)):
+            self.walk(shop, 3)
         removed: list[str] = []
         for record_id in list(self.records):
-            self._delete(record_id, after=removed)
-            if not removed:
-                self._expect_others_unchanged(record_id)
+            if removed:
+                self._delete(record_id, after=removed)
+            else:
+                self.delete(record_id, FINAL_CHOICE)
             removed.append(record_id)
         for shop_id in self.shops:
             self._order({"shopId": shop_id})
@@ -372,10 +385,21 @@ class LifecycleMachine(RuleBasedStateMachine):
             raise violation
 
     def _expect_record(self, requirement_id: str, reply: Reply, allowed: set[int], what: str) -> dict[str, Any]:
+        """The record a write answered with: an allowed status and a whole PartnerWebHook with a string id."""
         record = reply.json_or_none()
-        ok = reply.status in allowed and isinstance(record, dict) and isinstance(record.get("id"), str)
+        ok = (
+            reply.status in allowed
+            and isinstance(record, dict)
+            and isinstance(record.get("id"), str)
+            and all(name in record for name in RECORD_FIELDS)
+        )
         wanted = " or ".join(map(str, sorted(allowed)))
-        self._expect(requirement_id, ok, f"{wanted} and the record for {what}", lambda: _summary(reply))
+        self._expect(
+            requirement_id,
+            ok,
+            f"{wanted} and the whole record ({', '.join(RECORD_FIELDS)}) for {what}",
+            lambda: _summary(reply),
+        )
         return record
 
     def _delete(self, record_id: str, after: list[str] | None = None) -> None:
@@ -505,7 +529,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         between calls, not which order."""
         key = (params["shopId"], params.get("type"))
         if key not in self.orders:
-            values, last = self._walk(params, FULL_PAGE, MAX_PAGES)
+            values, replies = self._walk(params, FULL_PAGE, MAX_PAGES)
             self._expect_listed(params, values)
             ids = [value["id"] for value in values]
             missing = [record_id for record_id in self._matching(params) if record_id not in ids]
@@ -517,8 +541,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
             repeated = sorted({record_id for record_id in ids if ids.count(record_id) > 1})
             self._expect("LIST-03", not repeated, f"each record once in the list of {params}", f"it repeats {repeated}")
-            if last is not None:
-                self._expect_total(params, last)
+            self._expect_total(params, replies[-1])
             self.orders[key] = ids
         return self.orders[key]
 
@@ -537,17 +560,21 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.exchanges.append(reply.exchange)
         return reply
 
-    def _walk(self, params: dict[str, str], page: int, max_pages: int) -> tuple[list[dict[str, Any]], Reply | None]:
-        """Pages start = 0, page, 2*page, ... until a short one; the values, and the last page's reply."""
+    def _walk(self, params: dict[str, str], page: int, max_pages: int) -> tuple[list[dict[str, Any]], list[Reply]]:
+        """Pages start = 0, page, 2*page, ... until a short one or the `total`; the values, and the replies.
+        (Never past the total: what a start past the end gets is LIST-05's business.)"""
         values: list[dict[str, Any]] = []
-        reply = None
+        replies = []
         for number in range(max_pages):
-            reply = self._send(self.client.list, {**params, "start": number * page, "limit": page})
-            found = self._expect_page(reply, number * page, page)
+            start = number * page
+            reply = self._send(self.client.list, {**params, "start": start, "limit": page})
+            replies.append(reply)
+            found = self._expect_page(reply, start, page)
             values += found
-            if len(found) < page:
+            total = reply.json().get("total")
+            if len(found) < page or (isinstance(total, int) and start + page >= total):
                 break
-        return values, reply
+        return values, replies
 
     def _pause_before_writing(self, record_id: str) -> None:
         wait = WRITE_GAP - (time.monotonic() - self.written.get(record_id, 0.0))
@@ -598,9 +625,27 @@ def run_lifecycle(state: RunState, say: Say) -> None:
         deadline = min(deadline, state.client.deadline)
     verdicts = Verdicts(deadline, budget.time_limit * SHRINK_SHARE)
     requests_before = state.client.stats.requests
+    if not verdicts.stopped():
+        _run_machine(state, verdicts)
+    for violation in verdicts.shortest.values():
+        state.results.fail(
+            Finding(violation.requirement_id, CHECK, violation.expected, violation.actual, violation.exchanges)
+        )
+    if verdicts.halted:
+        for requirement_id in COVERS:
+            state.results.not_run(requirement_id, verdicts.halted)
+    say(
+        f"lifecycle: {verdicts.examples} runs of the state machine, "
+        f"{state.client.stats.requests - requests_before} requests, {len(verdicts.shortest)} requirements broken"
+    )
+
+
+def _run_machine(state: RunState, verdicts: Verdicts) -> None:
+    """Hypothesis runs the machine: the budget's examples and steps, seeded by the run's seed, no example
+    database, no explain phase (it re-runs examples: more requests, nothing for the report)."""
     options = settings(
-        max_examples=budget.stateful_examples,
-        stateful_step_count=budget.stateful_steps,
+        max_examples=state.budget.stateful_examples,
+        stateful_step_count=state.budget.stateful_steps,
         deadline=None,
         database=None,
         phases=(Phase.generate, Phase.shrink),
@@ -615,17 +660,6 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     except Exception as error:  # the violations are in `verdicts` already; anything else is a checker bug
         if not _expected_end(error):
             raise
-    for violation in verdicts.shortest.values():
-        state.results.fail(
-            Finding(violation.requirement_id, CHECK, violation.expected, violation.actual, violation.exchanges)
-        )
-    if verdicts.halted:
-        for requirement_id in COVERS:
-            state.results.not_run(requirement_id, verdicts.halted)
-    say(
-        f"lifecycle: {verdicts.examples} runs of the state machine, "
-        f"{state.client.stats.requests - requests_before} requests, {len(verdicts.shortest)} requirements broken"
-    )
 
 
 def webhook_types(spec: dict[str, Any]) -> tuple[str, ...]:

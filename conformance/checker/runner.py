@@ -11,9 +11,11 @@ import contextlib
 import random
 import secrets
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import catalogue
@@ -135,11 +137,20 @@ def _check(
                 _not_run(results, engine.covers, f"the {budget.name} budget's time ran out before {engine.name}")
                 continue
             say(f"{engine.name} ...")
-            engine.run(state, say)
+            try:
+                engine.run(state, say)
+            except TransportError as error:
+                _not_run(results, engine.covers, f"{engine.name}: the target gave no answer ({error})")
+                state.transport_errors += 1
+            except (RunAborted, KeyboardInterrupt):
+                raise
+            except Exception as error:  # a bug of ours must not cost the user the rest of the run
+                _checker_error(state, engine.covers, engine.name, error)
         _check_preexisting_unchanged(state, outcome)
     finally:
+        outcome.notes += state.internal_errors
         say("cleaning up ...")
-        outcome.cleanup = ledger.clean_up(client)
+        outcome.cleanup = ledger.clean_up(client, [who for who in (profile.primary, profile.second) if who])
         outcome.requests = client.stats.requests
         outcome.coverage = dict(client.stats.by_operation)
         client.close()
@@ -173,6 +184,16 @@ def run_scenario(state: RunState, item: Scenario) -> None:
         state.transport_errors += 1
         if state.transport_errors >= 3:
             raise RunAborted(f"the target stopped answering: {error}") from error
+    except Exception as error:  # a bug of ours must not cost the user the rest of the run
+        _checker_error(state, item.covers, item.name, error)
+
+
+def _checker_error(state: RunState, covers: tuple[str, ...], name: str, error: Exception) -> None:
+    """An unexpected error inside the checker: its requirements are not-run, and the report says why."""
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    message = f"internal error in {name}: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
+    _not_run(state.results, covers, message)
+    state.internal_errors.append(message)
 
 
 def _preflight(state: RunState, say: Say) -> None:

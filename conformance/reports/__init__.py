@@ -74,6 +74,7 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
         "cleanup": {
             "created": outcome.cleanup.created,
             "deleted": outcome.cleanup.deleted,
+            "already_gone": outcome.cleanup.already_gone,
             "left_behind": [{"id": item.id, "reason": item.reason} for item in outcome.cleanup.left_behind],
         },
     }

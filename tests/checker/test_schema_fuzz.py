@@ -27,9 +27,7 @@ from conformance.checker.schema_fuzz import (
     CHECKS,
     COVERS,
     EDGE_VALUES,
-    body_breaks,
-    key_breaks,
-    query_breaks,
+    RequestRules,
     selected_operations,
     target_spec,
     url_breaks,
@@ -38,6 +36,8 @@ from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEM
 from conformance.spec import load_spec
 
 SEED = 1234
+PROFILE = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
+RULES = RequestRules.of(PROFILE, load_spec())
 
 
 @dataclass
@@ -145,12 +145,12 @@ def test_url_rules_leave_alone_what_the_contract_allows_though_the_spec_pattern_
     ],
 )
 def test_body_rules_name_the_requirement_a_create_body_breaks(body: bytes, requirement_id: str) -> None:
-    assert [item.requirement_id for item in body_breaks(body)] == [requirement_id]
+    assert [item.requirement_id for item in RULES.body_breaks(body)] == [requirement_id]
 
 
 def test_a_body_with_server_owned_and_unknown_fields_breaks_nothing() -> None:
     body = {"webHookUrls": ["https://hooks.example.com/x"], "id": 5, "companyId": None, "extra": {"a": 1}}
-    assert body_breaks(json.dumps(body).encode()) == []
+    assert RULES.body_breaks(json.dumps(body).encode()) == []
 
 
 @pytest.mark.parametrize(
@@ -167,16 +167,21 @@ def test_a_body_with_server_owned_and_unknown_fields_breaks_nothing() -> None:
     ],
 )
 def test_query_rules_follow_list_06(query: str, broken: bool) -> None:
-    assert [item.requirement_id for item in query_breaks(query)] == (["LIST-06"] if broken else [])
+    assert [item.requirement_id for item in RULES.query_breaks(query)] == (["LIST-06"] if broken else [])
 
 
 def test_key_rules_tell_a_missing_key_from_an_unknown_one() -> None:
-    profile = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
-    missing = key_breaks(CaseInsensitiveDict({"Authorization": "d"}), profile)
-    unknown = key_breaks(CaseInsensitiveDict({"x-api-key": "p", "Authorization": "other"}), profile)
+    missing = RULES.key_breaks(CaseInsensitiveDict({"Authorization": "d"}))
+    unknown = RULES.key_breaks(CaseInsensitiveDict({"x-api-key": "p", "Authorization": "other"}))
     assert [item.requirement_id for item in missing] == ["AUTH-01"]
     assert [item.requirement_id for item in unknown] == ["AUTH-02"]
-    assert key_breaks(CaseInsensitiveDict({"X-Api-Key": "p", "authorization": "d"}), profile) == []
+    assert RULES.key_breaks(CaseInsensitiveDict({"X-Api-Key": "p", "authorization": "d"})) == []
+
+
+def test_the_rules_take_event_types_and_server_owned_fields_from_the_spec() -> None:
+    assert len(RULES.event_types) == 11 and "UPDATE_PRODUCT" in RULES.event_types
+    assert RULES.server_fields == {"id", "companyId", "created", "modified", "deleted", "updated"}
+    assert RULES.client_fields == {"url", "shopId", "webHookType", "webHookUrls"}
 
 
 def test_every_edge_value_for_a_url_breaks_a_contract_rule() -> None:
@@ -188,7 +193,7 @@ def test_every_edge_value_for_a_url_breaks_a_contract_rule() -> None:
 
 
 def test_every_check_that_is_off_says_why() -> None:
-    off = {name: use.why for name, use in CHECKS.items() if use.about is None}
+    off = {name: use.note for name, use in CHECKS.items() if use.about is None}
     assert set(off) == {
         "not_a_server_error",
         "status_code_conformance",

@@ -12,20 +12,22 @@ from conformance.checker.profile import Credentials
 @scenario("AUTH-01", "AUTH-03")
 def missing_keys_get_401(probe: Probe) -> None:
     """Leave out the partner key, the developer key, or both: every operation answers 401 and does nothing."""
-    record = probe.create()
+    body = probe.body()
+    record = probe.create(body)
     good = probe.primary
     identities = {
         "without the partner key": Credentials(None, good.developer_key),
         "without the developer key": Credentials(good.partner_key, None),
         "without any key": Credentials(None, None),
     }
-    _expect_401_everywhere(probe, record, identities, "AUTH-01")
+    _expect_401_everywhere(probe, record, body["shopId"], identities, "AUTH-01")
 
 
 @scenario("AUTH-02", "AUTH-03")
 def unknown_keys_get_401(probe: Probe) -> None:
     """Unknown keys, and keys that only start like a valid one, get 401 and do nothing."""
-    record = probe.create()
+    body = probe.body()
+    record = probe.create(body)
     good = probe.primary
     unknown = f"unknown-{secrets.token_hex(8)}"
     identities = {
@@ -39,15 +41,14 @@ def unknown_keys_get_401(probe: Probe) -> None:
         ),
         "with the keys swapped": Credentials(good.developer_key, good.partner_key),
     }
-    _expect_401_everywhere(probe, record, identities, "AUTH-02")
+    _expect_401_everywhere(probe, record, body["shopId"], identities, "AUTH-02")
 
 
 def _expect_401_everywhere(
-    probe: Probe, record: dict[str, Any], identities: dict[str, Credentials], requirement_id: str
+    probe: Probe, record: dict[str, Any], shop_id: str, identities: dict[str, Credentials], requirement_id: str
 ) -> None:
     """Call every operation as each identity; each must get 401, and each 401 must leave the data alone."""
     client = probe.client
-    shop_id = record["shopId"]
     for how, identity in identities.items():
         record = probe.read(record["id"]) or probe.create(probe.body(shopId=shop_id))
         for name in ("list", "get", "create", "update", "delete"):

@@ -1,0 +1,37 @@
+"""The whole checker, as `conformance run --budget quick` runs it, finds every planted fault.
+
+For each fault of the reference server's catalogue: the run is nonconformant (under --strict, so that
+faults breaking only SHOULD requirements count too), every requirement the fault claims to break is
+failed with a finding that carries its evidence, and nothing it created is left behind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checker.verdict import ExitCode
+from conformance.reference.faults import FAULTS, Fault
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda item: item.name)
+def test_checker_reports_the_requirements_the_fault_breaks(check_reference, fault: Fault) -> None:
+    outcome = check_reference(fault=fault.name, strict=True)
+
+    assert outcome.exit_code == ExitCode.NONCONFORMANT, (outcome.verdict, outcome.error)
+    for requirement_id in fault.breaks:
+        entry = outcome.results.by_id[requirement_id]
+        assert entry.status == "failed", f"{fault.name} breaks {requirement_id}, reported {entry.status}"
+        assert entry.findings and all(finding.exchanges for finding in entry.findings)
+    assert outcome.cleanup.left_behind == []
+    assert [note for note in outcome.notes if note.startswith("internal error")] == []
+
+
+def test_clean_reference_is_conformant_with_nothing_left_behind(check_reference) -> None:
+    outcome = check_reference(strict=True)
+
+    assert outcome.exit_code == ExitCode.CONFORMANT, [e.requirement.id for e in outcome.results.failed()]
+    assert outcome.results.findings() == []
+    assert {entry.status for entry in outcome.results.by_id.values()} == {"passed"}
+    assert outcome.cleanup.left_behind == []
+    assert outcome.cleanup.created > 0
+    assert outcome.notes == []
