@@ -1,25 +1,27 @@
 """The Schemathesis engine: requests generated from the spec, their answers judged by the contract.
 
 Schemathesis 4 (its Python API) generates requests from `openapi/partner-webhooks.yaml` in four phases:
-the spec's examples, coverage of every constraint's edges, random fuzzing in positive and negative mode,
-and stateful sequences along the spec's links (create -> get / update / delete). Its built-in checks
-judge each answer; `CHECKS` below says, for every one of them, which requirement its verdict is about,
-or why it is off.
+the spec's examples, coverage of every constraint's edges, random fuzzing in positive and negative mode
+(with the contract's edge values mixed in through fuzz dictionaries, `EDGE_VALUES`), and stateful
+sequences along the spec's links (create -> get / update / delete). Its built-in checks judge each answer;
+`CHECKS` says, for every one of them, which requirement its verdict is about, or why it is off.
 
 The spec describes what a server that meets every MUST *and* SHOULD accepts, and its URL pattern is
 stricter still. So a request Schemathesis calls invalid is judged again by the contract's own rules
-(`RequestRules`) before a server that accepts it is blamed: for the MUST it breaks, else the SHOULD,
-else (the spec was stricter than the contract) not at all. A request it calls valid is blamed on the
-server only when the contract, too, promises to accept it.
+(`RequestRules`) before a server that accepts it is blamed: for the MUST it breaks, else the SHOULD, else
+(only the spec forbids it) not at all. A request it calls valid is blamed on the server only when the
+contract, too, promises to accept it.
 
 Every request goes through `ObservedTransport` (checks' own probes included): it keeps to the rate limit,
 waits out 429s, and hands each answer to the run's observers, so the ledger deletes whatever this engine
 created, and the every-answer checks (HTTP-01 to HTTP-04, HTTP-06) judge this traffic as well. Only
 Schemathesis's two start-up probes (read-only GETs of unknown paths) go around it.
 
-Staging safety: Schemathesis updates and deletes only records it created (ids from its own creates,
-followed along the links) or ids drawn at random, and the spec's sample record id is swapped for an id
-unique to this run before generation, so no example can name somebody's record.
+Staging safety: ids are never taken from earlier answers (a list shows records that are not ours). A
+write names a record only along the links from this engine's own creates, or the one record it creates
+for updates to work on (`anchor_record`), or an id drawn at random; the spec's sample record id is swapped
+for one unique to this run; and the transport refuses any write that names a record it saw but did not
+create.
 """
 
 from __future__ import annotations
@@ -554,6 +556,7 @@ class ObservedTransport:
         self._limiter = RateLimiter(state.profile.rate_limit)
         self._base_path = urlsplit(state.profile.base_url).path.rstrip("/")
         self.traffic: dict[str, Sent] = {}  # case id -> the last request sent for it
+        self.requests = 0
         self.created: set[str] = set()
         self.deleted: set[str] = set()
         # Ids of records this engine saw but did not create: a write naming one is never sent.
@@ -569,6 +572,7 @@ class ObservedTransport:
         self._refuse_foreign_write(case)
         for attempt in range(MAX_429_RETRIES + 1):
             self._limiter.wait()
+            self.requests += 1
             response = self._inner.send(case, **kwargs)
             if response.status_code != 429 or attempt == MAX_429_RETRIES or not self._wait(response, attempt):
                 break
@@ -635,10 +639,11 @@ class ObservedTransport:
             self.deleted.discard(answer["id"])
         elif sent.operation == "deleteWebHook" and sent.item_id is not None:
             self.deleted.add(sent.item_id)
-        records = answer.get("values") if isinstance(answer, dict) and "values" in answer else [answer]
-        for record in records if isinstance(records, list) else []:
-            if isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"] not in self.created:
-                self.foreign.add(record["id"])
+        if sent.operation in ("listWebHooks", "getWebHook"):
+            records = answer.get("values") if isinstance(answer, dict) and "values" in answer else [answer]
+            for record in records if isinstance(records, list) else []:
+                if isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"] not in self.created:
+                    self.foreign.add(record["id"])
 
     def _exchange(
         self,
@@ -710,9 +715,9 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     recorder = VerdictRecorder(state, transport)
     stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline)
     say(
-        f"schemathesis: {recorder.requests()} requests in {time.monotonic() - started:.1f} s, "
+        f"schemathesis: {transport.requests} requests in {time.monotonic() - started:.1f} s, "
         f"{recorder.findings} finding(s); {recorder.unbacked} failed check(s) that the contract does not back "
-        "(the spec is stricter, or the record was deleted)"
+        f"(the spec is stricter, or the record was deleted); {recorder.errors} engine error(s)"
     )
     if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
         for requirement_id in COVERS:
@@ -734,10 +739,8 @@ class VerdictRecorder:
         self.findings = 0
         self.unbacked = 0
         self.stopped_early = False
+        self.errors = 0
         self._errors: Counter[str] = Counter()
-
-    def requests(self) -> int:
-        return len(self.transport.traffic)
 
     def follow(self, stream: Any, deadline: float) -> StopReason | None:
         """Consume the events until the engine finishes (stopping it at the deadline); the stop reason."""
@@ -757,6 +760,7 @@ class VerdictRecorder:
                 stop_reason = event.stop_reason
         for message, count in self._errors.items():
             self.state.results.notes["schemathesis"].append(f"{message} (x{count})")
+        self.errors = sum(self._errors.values())
         if interrupted:
             raise KeyboardInterrupt
         return stop_reason
