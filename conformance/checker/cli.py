@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conformance.checker.evidence import Redactor
 from conformance.checker.profile import BUDGET_NAMES, PARTNER_KEY_HEADERS, ConfigError, make_options, resolve_options
 from conformance.checker.verdict import ExitCode
 
@@ -114,10 +115,11 @@ def _printer(*, quiet: bool):
 def _summarise(outcome: Any, path: Path, *, quiet: bool) -> None:
     results = outcome.results
     failed = results.failed()
+    redact = Redactor(outcome.profile.secrets() if outcome.profile else {})
     if not quiet:
         for entry in failed:
             first = entry.findings[0] if entry.findings else None
-            detail = f": {first.actual}" if first else ""
+            detail = redact(f": {first.actual}" if first else "")
             print(f"  FAILED {entry.requirement.id} ({entry.requirement.level}){detail[:160]}", file=sys.stderr)
         not_run = [e for e in results.by_id.values() if e.status == "not-run"]
         for entry in not_run:
@@ -130,7 +132,7 @@ def _summarise(outcome: Any, path: Path, *, quiet: bool) -> None:
     )
     print(line)
     if outcome.error:
-        print(f"conformance: error: {outcome.error}", file=sys.stderr)
+        print(f"conformance: error: {redact(outcome.error)}", file=sys.stderr)
     if outcome.cleanup.left_behind:
         print(
             f"conformance: {len(outcome.cleanup.left_behind)} record(s) could not be deleted (see the report)",

@@ -77,6 +77,7 @@ class RunOptions:
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     quiet: bool = False
+    engines: tuple[str, ...] = ()  # run only the engines with these names (library use; empty: all)
 
 
 # Option name -> (environment variable, converter). The single table the CLI, env and files share.

@@ -32,6 +32,9 @@ from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
 Say = Callable[[str], None]
 
 
+SCENARIOS_ENGINE = "targeted scenarios"
+
+
 class RunAborted(Exception):
     """The run cannot go on (the target is unreachable or rejects the keys); the message says why."""
 
@@ -133,6 +136,8 @@ def _check(
     try:
         _preflight(state, say)
         for engine in engines():
+            if options.engines and engine.name not in options.engines:
+                continue
             if time.monotonic() > deadline:
                 _not_run(results, engine.covers, f"the {budget.name} budget's time ran out before {engine.name}")
                 continue
@@ -149,6 +154,7 @@ def _check(
         _check_preexisting_unchanged(state, outcome)
     finally:
         outcome.notes += state.internal_errors
+        outcome.notes += [f"{engine}: {note}" for engine, notes in results.notes.items() for note in notes]
         say("cleaning up ...")
         outcome.cleanup = ledger.clean_up(client, [who for who in (profile.primary, profile.second) if who])
         outcome.requests = client.stats.requests
@@ -162,7 +168,7 @@ def engines() -> list[Engine]:
     from conformance.checker import lifecycle, scenarios, schema_fuzz  # scenarios register on import
 
     return [
-        Engine("targeted scenarios", scenarios.run_scenarios, tuple({i for s in SCENARIOS for i in s.covers})),
+        Engine(SCENARIOS_ENGINE, scenarios.run_scenarios, tuple({i for s in SCENARIOS for i in s.covers})),
         Engine("lifecycle state machine", lifecycle.run_lifecycle, lifecycle.COVERS),
         Engine("schemathesis", schema_fuzz.run_schemathesis, schema_fuzz.COVERS),
     ]

@@ -570,6 +570,7 @@ class ObservedTransport:
     def send(self, case: Case, **kwargs: Any) -> Response:
         """Send as Schemathesis would, within the rate limit, waiting out 429s; then observe the answer."""
         self._refuse_foreign_write(case)
+        self._keep_to_user_shops(case)
         for attempt in range(MAX_429_RETRIES + 1):
             self._limiter.wait()
             self.requests += 1
@@ -588,7 +589,17 @@ class ObservedTransport:
             named.add(case.body.get("id"))
         touched = sorted(str(item) for item in named if isinstance(item, str) and item in self.foreign)
         if touched:
-            raise ForeignRecordWrite(f"{case.method} naming a record this run did not create: {touched[0]}")
+            raise ForeignRecordWrite(
+                f"refused to send a {case.method} naming a record this engine did not create: {touched[0]}"
+            )
+
+    def _keep_to_user_shops(self, case: Case) -> None:
+        """With --shop-id, a generated write goes into one of the user's shops. A shopId of a wrong type is
+        left alone: it is what a negative case tests, and a conformant target stores nothing for it."""
+        shops = self._state.profile.shop_ids
+        writes = isinstance(case.body, dict) and case.method.upper() in ("POST", "PUT")
+        if shops and writes and (case.body.get("shopId") is None or isinstance(case.body["shopId"], str)):
+            case.body["shopId"] = shops[self.requests % len(shops)]
 
     def _wait(self, response: Response, attempt: int) -> bool:
         values = response.headers.get("retry-after") or [""]
@@ -761,7 +772,7 @@ class VerdictRecorder:
         for message, count in self._errors.items():
             self.state.results.notes["schemathesis"].append(f"{message} (x{count})")
         self.errors = sum(self._errors.values())
-        if interrupted:
+        if interrupted and not self.stopped_early:  # our own stop at the deadline is not the user's Ctrl-C
             raise KeyboardInterrupt
         return stop_reason
 

@@ -8,6 +8,7 @@ def test_catches_off_by_one(check_reference):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,11 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
 
     Keyword arguments are `conformance run` options by their long name with underscores (`only="LIST"`,
     `budget="quick"`, `seed=1`, `second_developer_key=None` to leave it out); the default is a quick run
-    with both developer keys and the seed 1234.
+    with both developer keys and the seed 1234. `engines=(SCENARIOS_ENGINE,)` runs the targeted scenarios alone,
+    to show that they catch a fault by themselves (and in a second rather than the fuzzers' budget).
     """
 
-    def check(fault: str | None = None, **flags: object) -> RunOutcome:
+    def check(fault: str | None = None, engines: tuple[str, ...] = (), **flags: object) -> RunOutcome:
         server = start_reference(fault=fault)
         values: dict[str, object] = {
             "base_url": server.base_url,
@@ -41,6 +43,6 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
         merged = resolve_options({k: v for k, v in values.items() if v is not None}, environ={}, directory=tmp_path)
         if values.get("second_developer_key") is None:
             merged.pop("second_developer_key", None)
-        return run(make_options(merged), merged)
+        return run(replace(make_options(merged), engines=engines), merged)
 
     return check

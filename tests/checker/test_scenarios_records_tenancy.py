@@ -13,13 +13,14 @@ import pytest
 import requests
 
 from conformance.catalogue import ids
-from conformance.checker import runner
 from conformance.checker.context import SCENARIOS
 from conformance.checker.profile import make_options, resolve_options
-from conformance.checker.runner import run
-from conformance.checker.scenarios import records, run_scenarios, tenancy
+from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.scenarios import records, tenancy
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
+
+SCENARIOS_ONLY = (SCENARIOS_ENGINE,)  # these scenarios alone must catch each fault
 
 GROUPS = ("TENANT", "READ", "UPDATE", "DELETE")
 ONLY = ",".join(GROUPS)
@@ -35,23 +36,14 @@ def ours(requirement_ids: tuple[str, ...] | list[str]) -> list[str]:
 FAULTS_BREAKING_OURS = [item for item in FAULTS if ours(item.breaks)]
 
 
-@pytest.fixture
-def scenarios_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run the targeted scenarios without the other engines: a fault test then shows that these scenarios
-    themselves catch the fault, and takes a second instead of the fuzzers' budget."""
-    every_engine = runner.engines
-    monkeypatch.setattr(runner, "engines", lambda: [item for item in every_engine() if item.run is run_scenarios])
-
-
 def test_every_requirement_of_these_groups_has_a_scenario() -> None:
     covered = {item for scenario in SCENARIOS if scenario.name in OUR_CHECKS for item in scenario.covers}
 
     assert set(ours(ids())) <= covered
 
 
-@pytest.mark.usefixtures("scenarios_only")
 def test_clean_server_passes_every_record_and_tenancy_requirement(check_reference) -> None:
-    outcome = check_reference(only=ONLY)
+    outcome = check_reference(engines=SCENARIOS_ONLY, only=ONLY)
 
     statuses = {item: outcome.results.status(item) for item in ours(ids())}
     assert outcome.results.findings() == []
@@ -59,9 +51,8 @@ def test_clean_server_passes_every_record_and_tenancy_requirement(check_referenc
     assert outcome.exit_code == 0, (outcome.verdict, outcome.error, outcome.notes)
 
 
-@pytest.mark.usefixtures("scenarios_only")
 def test_tenancy_is_not_run_without_a_second_developer_key(check_reference) -> None:
-    outcome = check_reference(only="TENANT", second_developer_key=None)
+    outcome = check_reference(engines=SCENARIOS_ONLY, only="TENANT", second_developer_key=None)
 
     for item in TENANT_IDS:
         entry = outcome.results.by_id[item]
@@ -70,9 +61,8 @@ def test_tenancy_is_not_run_without_a_second_developer_key(check_reference) -> N
 
 
 @pytest.mark.parametrize("fault", FAULTS_BREAKING_OURS, ids=lambda item: item.name)
-@pytest.mark.usefixtures("scenarios_only")
 def test_planted_fault_is_reported_against_the_requirement_it_breaks(check_reference, fault: Fault) -> None:
-    outcome = check_reference(fault=fault.name, only=ONLY)
+    outcome = check_reference(engines=SCENARIOS_ONLY, fault=fault.name, only=ONLY)
 
     for item in ours(fault.breaks):
         entry = outcome.results.by_id[item]
@@ -81,7 +71,6 @@ def test_planted_fault_is_reported_against_the_requirement_it_breaks(check_refer
         assert all(finding.exchanges for finding in entry.findings if finding.check in OUR_CHECKS)
 
 
-@pytest.mark.usefixtures("scenarios_only")
 def test_users_shop_with_records_of_both_companies_gives_no_false_alarm(start_reference, tmp_path: Path) -> None:
     server = start_reference()
     seeded = {key: seed_records(server.base_url, key) for key in (DEMO_DEVELOPER_KEY, DEMO_SECOND_DEVELOPER_KEY)}

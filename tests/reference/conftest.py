@@ -31,9 +31,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "requirement(*ids): the CONTRACT.md requirement IDs a test pins, e.g. LIST-03"
-    )
+    config.addinivalue_line("markers", "requirement(*ids): the CONTRACT.md requirement IDs a test pins, e.g. LIST-03")
 
 
 def _pointer_token(token: str) -> str:
@@ -65,9 +63,7 @@ class OpenApiSpec:
         responses = self.document["paths"][template][method.lower()]["responses"]
         for key in (str(status), f"{status // 100}XX", "default"):
             if key in responses:
-                pointer = "/".join(
-                    ["", "paths", _pointer_token(template), method.lower(), "responses", key]
-                )
+                pointer = "/".join(["", "paths", _pointer_token(template), method.lower(), "responses", key])
                 response = responses[key]
                 if "$ref" in response:
                     pointer = response["$ref"].removeprefix("#")

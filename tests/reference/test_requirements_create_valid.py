@@ -10,9 +10,17 @@ import pytest
 import requests
 
 EVENT_TYPES = (
-    "NEW_CONSUMER_ORDER", "NEW_CONSUMER_SIGNUP", "UPDATE_CONSUMER_ORDER", "UPDATE_CONSUMER_USER",
-    "NEW_MEMBER", "UPDATE_MEMBER", "CREATE_TRANSACTION", "UPDATE_TRANSACTION", "CANCEL_TRANSACTION",
-    "COMPLETE_TRANSACTION", "UPDATE_PRODUCT",
+    "NEW_CONSUMER_ORDER",
+    "NEW_CONSUMER_SIGNUP",
+    "UPDATE_CONSUMER_ORDER",
+    "UPDATE_CONSUMER_USER",
+    "NEW_MEMBER",
+    "UPDATE_MEMBER",
+    "CREATE_TRANSACTION",
+    "UPDATE_TRANSACTION",
+    "CANCEL_TRANSACTION",
+    "COMPLETE_TRANSACTION",
+    "UPDATE_PRODUCT",
 )
 HOOK = "https://hooks.example.com/partner/orders"
 CLOCK_SKEW_MS = 5 * 60 * 1000
@@ -277,8 +285,16 @@ BAD_LEGACY_URLS = {
 BAD_EVENT_TYPES: dict[str, dict[str, Any]] = {
     f"webHookType {value!r}": {"webHookUrls": [HOOK], "webHookType": value}
     for value in (
-        "new_member", "New_Member", "NEW_MEMBERS", "NEW MEMBER", " NEW_MEMBER", "NEW_MEMBER ", "",
-        "UNKNOWN_EVENT", "ALL", "*",
+        "new_member",
+        "New_Member",
+        "NEW_MEMBERS",
+        "NEW MEMBER",
+        " NEW_MEMBER",
+        "NEW_MEMBER ",
+        "",
+        "UNKNOWN_EVENT",
+        "ALL",
+        "*",
     )
 }
 WRONG_TYPES: dict[str, dict[str, Any]] = {
@@ -342,11 +358,21 @@ PLAIN_HTTP = {
 }
 
 INVALID_BODIES: dict[str, dict[str, Any]] = {
-    **WITHOUT_URLS, **BAD_URL_ITEMS, **BAD_LEGACY_URLS, **BAD_EVENT_TYPES, **WRONG_TYPES,
-    **TOO_MANY_TOO_LONG_OR_DUPLICATE, **PRIVATE_HOSTS, **PLAIN_HTTP,
+    **WITHOUT_URLS,
+    **BAD_URL_ITEMS,
+    **BAD_LEGACY_URLS,
+    **BAD_EVENT_TYPES,
+    **WRONG_TYPES,
+    **TOO_MANY_TOO_LONG_OR_DUPLICATE,
+    **PRIVATE_HOSTS,
+    **PLAIN_HTTP,
 }
 MUST_INVALID_BODIES = {
-    **WITHOUT_URLS, **BAD_URL_ITEMS, **BAD_LEGACY_URLS, **BAD_EVENT_TYPES, **WRONG_TYPES,
+    **WITHOUT_URLS,
+    **BAD_URL_ITEMS,
+    **BAD_LEGACY_URLS,
+    **BAD_EVENT_TYPES,
+    **WRONG_TYPES,
 }
 
 
@@ -405,9 +431,7 @@ def test_create_with_a_field_of_the_wrong_type_gets_400(api, body):
 
 
 @pytest.mark.requirement("VALID-07")
-@pytest.mark.parametrize(
-    "body", TOO_MANY_TOO_LONG_OR_DUPLICATE.values(), ids=TOO_MANY_TOO_LONG_OR_DUPLICATE.keys()
-)
+@pytest.mark.parametrize("body", TOO_MANY_TOO_LONG_OR_DUPLICATE.values(), ids=TOO_MANY_TOO_LONG_OR_DUPLICATE.keys())
 def test_create_with_too_many_too_long_or_duplicate_urls_gets_400(api, body):
     _assert_400_error(api.post(body))
 

@@ -50,15 +50,23 @@ def _deeply_nested(depth: int) -> bytes:
 
 WELL_FORMED: dict[str, Probe] = {
     "create minimal": _json("POST", BASE_PATH, {"webHookUrls": [HOOK]}),
-    "create full": _json("POST", BASE_PATH, {
-        "url": "https://legacy.example.com/hook", "shopId": "shop-1", "webHookType": "NEW_MEMBER",
-        "webHookUrls": [HOOK, "https://backup.example.org:8443/orders?source=partner"],
-    }),
+    "create full": _json(
+        "POST",
+        BASE_PATH,
+        {
+            "url": "https://legacy.example.com/hook",
+            "shopId": "shop-1",
+            "webHookType": "NEW_MEMBER",
+            "webHookUrls": [HOOK, "https://backup.example.org:8443/orders?source=partner"],
+        },
+    ),
     "create with unicode shop": _json("POST", BASE_PATH, {"webHookUrls": [HOOK], "shopId": "Bäckerei-東京-🛒"}),
     "create with nul in shop": _json("POST", BASE_PATH, {"webHookUrls": [HOOK], "shopId": "a\u0000b"}),
     "create with unknown fields": _json("POST", BASE_PATH, {"webHookUrls": [HOOK], "x": {"y": [1, None]}}),
     "create with charset": Probe(
-        "POST", BASE_PATH, VALID_CREATE,
+        "POST",
+        BASE_PATH,
+        VALID_CREATE,
         (("Content-Type", "application/json; charset=utf-8"),),
     ),
     "list": Probe("GET", BASE_PATH),
@@ -71,10 +79,19 @@ WELL_FORMED: dict[str, Probe] = {
     "list with unicode shop": Probe("GET", BASE_PATH + "?shopId=B%C3%A4ckerei"),
     "read": Probe("GET", ITEM),
     "update": _json("PUT", ITEM, {"webHookUrls": [HOOK], "webHookType": "UPDATE_PRODUCT", "shopId": "s"}),
-    "update with server fields": _json("PUT", ITEM, {
-        "id": "ignored", "companyId": "globex", "created": 0, "modified": 0, "deleted": True, "updated": False,
-        "webHookUrls": [HOOK],
-    }),
+    "update with server fields": _json(
+        "PUT",
+        ITEM,
+        {
+            "id": "ignored",
+            "companyId": "globex",
+            "created": 0,
+            "modified": 0,
+            "deleted": True,
+            "updated": False,
+            "webHookUrls": [HOOK],
+        },
+    ),
     "delete": Probe("DELETE", ITEM),
 }
 
@@ -94,7 +111,9 @@ MALFORMED: dict[str, Probe] = {
     "create invalid utf-8": Probe("POST", BASE_PATH, b'{"webHookUrls": ["https://a.example.com/\xc3\x28"]}'),
     "create utf-16": Probe("POST", BASE_PATH, json.dumps({"webHookUrls": [HOOK]}).encode("utf-16")),
     "create url with control characters": _json("POST", BASE_PATH, {"webHookUrls": ["https://a.example.com/\r\nX: y"]}),
-    "create url with backslash host trick": _json("POST", BASE_PATH, {"webHookUrls": ["https://127.0.0.1\\@example.com/"]}),
+    "create url with backslash host trick": _json(
+        "POST", BASE_PATH, {"webHookUrls": ["https://127.0.0.1\\@example.com/"]}
+    ),
     "create url with port out of range": _json("POST", BASE_PATH, {"webHookUrls": ["https://a.example.com:99999/"]}),
     "create url with bad ipv6": _json("POST", BASE_PATH, {"webHookUrls": ["https://[::1/"]}),
     "create url of a million characters": _json("POST", BASE_PATH, {"webHookUrls": [HOOK + "a" * 1_000_000]}),
@@ -105,16 +124,31 @@ MALFORMED: dict[str, Probe] = {
     "create content length not a number": Probe("POST", BASE_PATH, None, (("Content-Length", "abc"),)),
     "create negative content length": Probe("POST", BASE_PATH, None, (("Content-Length", "-1"),)),
     "create chunked": Probe(
-        "POST", BASE_PATH, b"4\r\nnull\r\n0\r\n\r\n", (*JSON, ("Transfer-Encoding", "chunked")),
+        "POST",
+        BASE_PATH,
+        b"4\r\nnull\r\n0\r\n\r\n",
+        (*JSON, ("Transfer-Encoding", "chunked")),
     ),
     # Keys
     "list non-ascii partner key": Probe("GET", BASE_PATH, headers=(("x-api-key", b"\xff\xfe\xc3\x28"),), keys=False),
-    "list non-ascii developer key": Probe("GET", BASE_PATH, headers=(
-        ("x-api-key", "demo-partner-key"), ("Authorization", b"\xe2\x82\xac\xff"),
-    ), keys=False),
-    "list 16 KiB developer key": Probe("GET", BASE_PATH, headers=(
-        ("x-api-key", "demo-partner-key"), ("Authorization", "k" * 16_384),
-    ), keys=False),
+    "list non-ascii developer key": Probe(
+        "GET",
+        BASE_PATH,
+        headers=(
+            ("x-api-key", "demo-partner-key"),
+            ("Authorization", b"\xe2\x82\xac\xff"),
+        ),
+        keys=False,
+    ),
+    "list 16 KiB developer key": Probe(
+        "GET",
+        BASE_PATH,
+        headers=(
+            ("x-api-key", "demo-partner-key"),
+            ("Authorization", "k" * 16_384),
+        ),
+        keys=False,
+    ),
     "create without keys": Probe("POST", BASE_PATH, VALID_CREATE, keys=False),
     "list without keys": Probe("GET", BASE_PATH, keys=False),
     "read without keys": Probe("GET", ITEM, keys=False),
@@ -180,7 +214,11 @@ EITHER_WAY: dict[str, Probe] = {
 # Tokens of internals an error body must never show (HTTP-04).
 EXCEPTION_NAMES = [
     *(name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)),
-    "JSONDecodeError", "OperationalError", "IntegrityError", "ProgrammingError", "sqlite3",
+    "JSONDecodeError",
+    "OperationalError",
+    "IntegrityError",
+    "ProgrammingError",
+    "sqlite3",
 ]
 INTERNALS = re.compile(
     r"Traceback|File \"|\.py\b|site-packages|/usr/|/home/|/work/|/tmp/|[A-Za-z]:\\"
@@ -316,8 +354,14 @@ def test_error_body_leaks_no_internals(answer, probe):
 @pytest.mark.requirement("HTTP-04")
 @pytest.mark.parametrize(
     "leak",
-    ['Traceback (most recent call last):', 'File "/srv/app.py", line 3', "KeyError: 'x'", "sqlite3.OperationalError",
-     "SELECT id FROM webhooks", "C:\\app\\server.py"],
+    [
+        "Traceback (most recent call last):",
+        'File "/srv/app.py", line 3',
+        "KeyError: 'x'",
+        "sqlite3.OperationalError",
+        "SELECT id FROM webhooks",
+        "C:\\app\\server.py",
+    ],
 )
 def test_internals_pattern_recognises_a_leak(leak):
     assert INTERNALS.search(f'{{"message": "{leak}"}}') is not None

@@ -194,9 +194,7 @@ def typed(api, shop_id) -> dict[tuple[str, str | None], list[str]]:
     records: dict[tuple[str, str | None], list[str]] = {}
     for shop in (shop_id, shop_id + "-b"):
         for event_type in ("NEW_MEMBER", "UPDATE_MEMBER", None, "NEW_MEMBER"):
-            records.setdefault((shop, event_type), []).append(
-                api.create(shopId=shop, webHookType=event_type)["id"]
-            )
+            records.setdefault((shop, event_type), []).append(api.create(shopId=shop, webHookType=event_type)["id"])
     return records
 
 

@@ -136,7 +136,9 @@ def test_update_keeps_id_company_and_created(api, shop_id):
     updated = api.put(record["id"], json=_later(record, companyId="globex", created=0)).json()
 
     assert (updated["id"], updated["companyId"], updated["created"]) == (
-        record["id"], record["companyId"], record["created"],
+        record["id"],
+        record["companyId"],
+        record["created"],
     )
 
 
@@ -148,7 +150,9 @@ def test_stored_record_keeps_id_company_and_created_after_update(api, shop_id):
     stored = api.get(record["id"]).json()
 
     assert (stored["id"], stored["companyId"], stored["created"]) == (
-        record["id"], record["companyId"], record["created"],
+        record["id"],
+        record["companyId"],
+        record["created"],
     )
 
 
