@@ -18,7 +18,7 @@ class Budget:
 
 
 BUDGETS = {
-    "quick": Budget("quick", stateful_examples=6, stateful_steps=12, schema_examples=4, page_records=7, time_limit=90),
+    "quick": Budget("quick", stateful_examples=6, stateful_steps=12, schema_examples=6, page_records=7, time_limit=90),
     "standard": Budget(
         "standard", stateful_examples=25, stateful_steps=25, schema_examples=40, page_records=13, time_limit=300
     ),
