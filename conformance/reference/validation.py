@@ -14,19 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-WEBHOOK_TYPES: tuple[str, ...] = (
-    "NEW_CONSUMER_ORDER",
-    "NEW_CONSUMER_SIGNUP",
-    "UPDATE_CONSUMER_ORDER",
-    "UPDATE_CONSUMER_USER",
-    "NEW_MEMBER",
-    "UPDATE_MEMBER",
-    "CREATE_TRANSACTION",
-    "UPDATE_TRANSACTION",
-    "CANCEL_TRANSACTION",
-    "COMPLETE_TRANSACTION",
-    "UPDATE_PRODUCT",
-)
+from conformance.spec import load_spec
+
+# The 11 event types, as the spec (the one place they are written) enumerates them.
+WEBHOOK_TYPES: tuple[str, ...] = tuple(load_spec()["components"]["schemas"]["WebHookType"]["enum"])
 MAX_URLS = 10
 MAX_URL_LENGTH = 2048
 CLIENT_FIELDS = frozenset({"url", "shopId", "webHookType", "webHookUrls"})
