@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.checker.runner import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.faults import FAULTS, Fault
 
@@ -35,3 +36,14 @@ def test_clean_reference_is_conformant_with_nothing_left_behind(check_reference)
     assert outcome.cleanup.left_behind == []
     assert outcome.cleanup.created > 0
     assert outcome.notes == []
+
+
+def test_only_and_skip_leave_the_rest_not_run_with_the_reason(check_reference) -> None:
+    outcome = check_reference(only="AUTH", skip="AUTH-03", engines=(SCENARIOS_ENGINE,))
+
+    assert outcome.results.status("AUTH-01") == "passed"
+    assert outcome.results.status("AUTH-02") == "passed"
+    for requirement_id in ("AUTH-03", "LIST-01", "HTTP-01"):
+        entry = outcome.results.by_id[requirement_id]
+        assert entry.status == "not-run"
+        assert entry.not_run_reason == "left out by --only/--skip"
