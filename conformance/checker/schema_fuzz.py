@@ -728,7 +728,8 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     say(
         f"schemathesis: {transport.requests} requests in {time.monotonic() - started:.1f} s, "
         f"{recorder.findings} finding(s); {recorder.unbacked} failed check(s) that the contract does not back "
-        f"(the spec is stricter, or the record was deleted); {recorder.errors} engine error(s)"
+        f"(the spec is stricter, or the record was deleted); {recorder.errors} engine error(s); "
+        f"{recorder.refused} write(s) refused for naming a record it did not create"
     )
     if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
         for requirement_id in COVERS:
@@ -751,6 +752,7 @@ class VerdictRecorder:
         self.unbacked = 0
         self.stopped_early = False
         self.errors = 0
+        self.refused = 0  # generated writes not sent because they named a record this engine did not create
         self._errors: Counter[str] = Counter()
 
     def follow(self, stream: Any, deadline: float) -> StopReason | None:
@@ -763,6 +765,8 @@ class VerdictRecorder:
                 stream.stop()
             if isinstance(event, events.ScenarioFinished):
                 self.record(event.recorder)
+            elif isinstance(event, events.NonFatalError) and isinstance(event.value, ForeignRecordWrite):
+                self.refused += 1  # the staging guard did its job: not an error of the engine or the target
             elif isinstance(event, events.NonFatalError):
                 self._errors[str(event.value).splitlines()[0][:200] if str(event.value) else event.label] += 1
             elif isinstance(event, events.Interrupted):
