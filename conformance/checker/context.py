@@ -39,7 +39,6 @@ class RunState:
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     transport_errors: int = 0
-    internal_errors: list[str] = field(default_factory=list)
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
     _shop_counter: int = 0
 
@@ -53,10 +52,6 @@ class RunState:
         if self.profile.shop_ids:
             return self.profile.shop_ids[(self._shop_counter - 1) % len(self.profile.shop_ids)]
         return f"wc-{self.run_tag}-{self._shop_counter}"
-
-    def existing(self, shop_id: str) -> list[dict[str, Any]]:
-        """Records of the primary company that were in this shop before the run (none for our own shops)."""
-        return self.preexisting.get(shop_id, [])
 
 
 class Probe:
@@ -156,6 +151,15 @@ class Probe:
                 break
             start += page
         return replies
+
+
+def page_values(reply: Reply) -> list[dict[str, Any]] | None:
+    """The records on one list page, or None when the answer is not a 200 with a `values` list."""
+    body = reply.json_or_none()
+    values = body.get("values") if isinstance(body, dict) else None
+    if reply.status != 200 or not isinstance(values, list):
+        return None
+    return [item for item in values if isinstance(item, dict)]
 
 
 def requirement_text(requirement_id: str) -> str:

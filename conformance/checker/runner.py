@@ -21,7 +21,15 @@ from typing import Any
 from conformance.catalogue import catalogue
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import TargetClient, TransportError
-from conformance.checker.context import SCENARIOS, SECOND_KEY, Probe, RunState, Scenario, ScenarioAborted
+from conformance.checker.context import (
+    SCENARIOS,
+    SECOND_KEY,
+    Probe,
+    RunState,
+    Scenario,
+    ScenarioAborted,
+    page_values,
+)
 from conformance.checker.ledger import Cleanup, Ledger
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import ConfigError, RunOptions, TargetProfile, make_profile
@@ -69,7 +77,7 @@ class RunOutcome:
 
 
 def run(options: RunOptions, target: dict[str, Any], say: Say = lambda line: None) -> RunOutcome:
-    """Check a target against the contract and write `report.json` into `options.report_dir`.
+    """Check a target against the contract; the caller writes the reports (`conformance.reports`).
 
     `target` holds the target options (`base_url`, keys, ...). Without a `base_url` the bundled reference
     server is started on a free loopback port with its demo keys, checked, and stopped.
@@ -78,7 +86,8 @@ def run(options: RunOptions, target: dict[str, Any], say: Say = lambda line: Non
     clock = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     results = Results(seed)
-    outcome = RunOutcome("error", ExitCode.INCOMPLETE, results, options, None, None, started, 0.0)
+    outcome = RunOutcome("error", ExitCode.USAGE, results, options, None, None, started, 0.0)
+    interrupted = False
     try:
         outcome.spec = spec_info(options.spec)
         spec = load_spec(options.spec)
@@ -87,16 +96,18 @@ def run(options: RunOptions, target: dict[str, Any], say: Say = lambda line: Non
             _check(profile, spec, options, seed, outcome, say)
     except (ConfigError, SpecError) as error:
         outcome.error = str(error)
-        outcome.exit_code = ExitCode.USAGE
-        _not_run(results, [item.id for item in catalogue()], f"the run did not start: {error}")
-    except (RunAborted, KeyboardInterrupt) as error:
-        outcome.error = str(error) or "interrupted"
+        _did_not_start(results, outcome.error)
+        outcome.duration = time.monotonic() - clock
+        return outcome
+    except RunAborted as error:
+        outcome.error = str(error)
+    except KeyboardInterrupt:
+        outcome.error = "interrupted"
+        interrupted = True
     outcome.duration = time.monotonic() - clock
-    if outcome.exit_code != ExitCode.USAGE:
-        interrupted = outcome.error == "interrupted"
-        outcome.verdict, outcome.exit_code = verdict_of(results, strict=options.strict, error=outcome.error)
-        if interrupted:
-            outcome.verdict, outcome.exit_code = "error", ExitCode.INCOMPLETE
+    outcome.verdict, outcome.exit_code = verdict_of(
+        results, strict=options.strict, error=outcome.error, interrupted=interrupted
+    )
     return outcome
 
 
@@ -153,8 +164,7 @@ def _check(
                 _checker_error(state, engine.covers, engine.name, error)
         _check_preexisting_unchanged(state, outcome)
     finally:
-        outcome.notes += state.internal_errors
-        outcome.notes += [f"{engine}: {note}" for engine, notes in results.notes.items() for note in notes]
+        outcome.notes += [f"{source}: {note}" for source, notes in results.notes.items() for note in notes]
         say("cleaning up ...")
         outcome.cleanup = ledger.clean_up(client, [who for who in (profile.primary, profile.second) if who])
         outcome.requests = client.stats.requests
@@ -199,7 +209,7 @@ def _checker_error(state: RunState, covers: tuple[str, ...], name: str, error: E
     where = traceback.extract_tb(error.__traceback__)[-1]
     message = f"internal error in {name}: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
     _not_run(state.results, covers, message)
-    state.internal_errors.append(message)
+    state.results.notes["checker"].append(message)
 
 
 def _preflight(state: RunState, say: Say) -> None:
@@ -216,12 +226,8 @@ def _preflight(state: RunState, say: Say) -> None:
 
 
 def _records_in_shop(state: RunState, shop_id: str) -> list[dict[str, Any]]:
-    records = []
-    for reply in Probe(state, "preflight").list_all({"shopId": shop_id}):
-        body = reply.json_or_none()
-        if isinstance(body, dict) and isinstance(body.get("values"), list):
-            records += [item for item in body["values"] if isinstance(item, dict)]
-    return records
+    pages = (page_values(reply) for reply in Probe(state, "preflight").list_all({"shopId": shop_id}))
+    return [record for page in pages if page for record in page]
 
 
 def _check_preexisting_unchanged(state: RunState, outcome: RunOutcome) -> None:
@@ -230,6 +236,10 @@ def _check_preexisting_unchanged(state: RunState, outcome: RunOutcome) -> None:
         changed = [item.get("id") for item in before if after.get(item.get("id")) != item]
         if changed:
             outcome.notes.append(f"records that were in shop {shop_id} before the run changed meanwhile: {changed}")
+
+
+def _did_not_start(results: Results, message: str) -> None:
+    _not_run(results, [item.id for item in catalogue()], f"the run did not start: {message}")
 
 
 def _not_run(results: Results, covers: tuple[str, ...] | list[str], reason: str) -> None:
@@ -253,8 +263,7 @@ def _apply_selection(results: Results, options: RunOptions) -> None:
 def error_outcome(message: str, options: RunOptions | None = None) -> RunOutcome:
     """The outcome of a run that could not start (a usage error): every requirement not-run."""
     results = Results()
-    for item in catalogue():
-        results.not_run(item.id, f"the run did not start: {message}")
+    _did_not_start(results, message)
     return RunOutcome(
         "error", ExitCode.USAGE, results, options or RunOptions(), None, None, datetime.now(UTC), 0.0, error=message
     )

@@ -16,11 +16,14 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3  # the run could not complete: target unreachable, timed out, interrupted
 
 
-def verdict_of(results: Results, *, strict: bool, error: str | None) -> tuple[str, ExitCode]:
+def verdict_of(results: Results, *, strict: bool, error: str | None, interrupted: bool = False) -> tuple[str, ExitCode]:
     """(`conformant` | `nonconformant` | `error`, exit code).
 
     A failed MUST makes the target nonconformant even when the run then broke off: what was seen stands.
+    Only an interruption (Ctrl-C, SIGTERM) is always `error`: the user stopped the run, not the target.
     """
+    if interrupted:
+        return "error", ExitCode.INCOMPLETE
     failed_must = bool(results.failed("MUST"))
     failed_should = bool(results.failed("SHOULD"))
     if failed_must or (strict and failed_should):

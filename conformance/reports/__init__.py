@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
+from conformance.checker.evidence import Redactor
 
 if TYPE_CHECKING:
     from conformance.checker.runner import RunOutcome
@@ -112,7 +113,6 @@ def write_reports(outcome: RunOutcome, report_dir: Path) -> Path:
     path = report_dir / "report.json"
     text = json.dumps(build_report(outcome), indent=2, ensure_ascii=False)
     if outcome.profile:  # belt and braces: no key value may reach a file, whatever put it in the model
-        for secret, variable in outcome.profile.secrets().items():
-            text = text.replace(secret, "${" + variable + "}")
+        text = Redactor(outcome.profile.secrets())(text)
     path.write_text(text + "\n", encoding="utf-8")
     return path

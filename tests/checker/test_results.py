@@ -44,3 +44,9 @@ def test_must_failure_is_nonconformant_even_when_the_run_broke_off() -> None:
     results.fail(Finding("AUTH-01", "c", "401", "200"))
     assert verdict_of(results, strict=False, error="target stopped answering")[0] == "nonconformant"
     assert verdict_of(Results(), strict=False, error="target unreachable") == ("error", ExitCode.INCOMPLETE)
+
+
+def test_an_interrupted_run_is_an_error_whatever_it_saw() -> None:
+    results = Results()
+    results.fail(Finding("AUTH-01", "c", "401", "200"))
+    assert verdict_of(results, strict=False, error="interrupted", interrupted=True) == ("error", ExitCode.INCOMPLETE)

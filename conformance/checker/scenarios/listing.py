@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from conformance.checker.client import Reply
-from conformance.checker.context import Probe, requirement_text, scenario
+from conformance.checker.context import Probe, page_values, requirement_text, scenario
 
 # Three of the 11 types, for records that type filters must tell apart. Rarely used ones, so that a
 # company's own records of other types show up should a target ignore the filter.
@@ -154,10 +154,11 @@ def _gather(probe: Probe, params: dict[str, Any]) -> tuple[list[Reply], list[dic
     values: list[dict[str, Any]] = []
     total = None
     for reply in replies:
-        body = reply.json_or_none()
-        if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get("values"), list):
+        page = page_values(reply)
+        if page is None:
             break
-        values += [value for value in body["values"] if isinstance(value, dict)]
+        values += page
+        body = reply.json()  # page_values has vouched for a JSON object
         if total is None and _is_int(body.get("total")):
             total = body["total"]
     return replies, values, total

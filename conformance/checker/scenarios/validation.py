@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply
-from conformance.checker.context import Probe, requirement_text, scenario
+from conformance.checker.context import Probe, page_values, requirement_text, scenario
 from conformance.checker.scenarios.create import MAX_URL_LENGTH, MAX_URLS, webhook_types
 
 MAX_BODY_BYTES = 1024 * 1024  # VALID-10: 1 MiB
@@ -287,13 +287,12 @@ def _records_in_shop(probe: Probe, shop_id: str) -> tuple[dict[str, dict[str, An
     records: dict[str, dict[str, Any]] = {}
     replies = probe.list_all({"shopId": shop_id})
     for reply in replies:
-        body = reply.json_or_none()
-        values = body.get("values") if isinstance(body, dict) else None
-        if reply.status != 200 or not isinstance(values, list):
+        values = page_values(reply)
+        if values is None:
             return None, reply
         for item in values:
             # Filtered here too: a target's shopId filter may be broken, which is not what this checks.
-            if isinstance(item, dict) and item.get("shopId") == shop_id and isinstance(item.get("id"), str):
+            if item.get("shopId") == shop_id and isinstance(item.get("id"), str):
                 records[item["id"]] = item
     return records, replies[-1] if replies else None
 
