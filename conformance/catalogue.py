@@ -23,7 +23,6 @@ class Requirement:
     id: str
     level: Level
     text: str
-    needs: str | None = None  # a target capability without which it cannot be checked
 
     @property
     def group(self) -> str:
