@@ -11,8 +11,6 @@ from functools import cache
 from importlib.resources import files
 from typing import Literal
 
-import yaml
-
 Level = Literal["MUST", "SHOULD"]
 
 
@@ -33,6 +31,8 @@ class Requirement:
 @cache
 def catalogue() -> tuple[Requirement, ...]:
     """All requirements, in the order CONTRACT.md lists them."""
+    import yaml  # late: importing the catalogue module (the CLI, the pytest plugin) must stay cheap
+
     raw = yaml.safe_load(files("conformance").joinpath("requirements.yaml").read_text(encoding="utf-8"))
     return tuple(Requirement(**entry) for entry in raw["requirements"])
 

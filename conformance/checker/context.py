@@ -38,7 +38,6 @@ class RunState:
     spec: dict[str, Any] = field(default_factory=dict)
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
-    transport_errors: int = 0
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
     _shop_counter: int = 0
 
@@ -81,14 +80,16 @@ class Probe:
     def expect(
         self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str], *replies: Reply
     ) -> bool:
-        """Record one assertion about a requirement; returns `ok` so callers can stop early."""
+        """Record one assertion about a requirement; returns `ok` so callers can stop early.
+
+        `replies` are the evidence, the request the assertion is about first (its operation is counted)."""
+        operation = replies[0].operation if replies else None
         if ok:
-            self.results.exercised(requirement_id, self.check)
+            self.results.exercised(requirement_id, self.check, operation)
         else:
             actual_text = actual() if callable(actual) else actual
-            self.results.fail(
-                Finding(requirement_id, self.check, expected, actual_text, [reply.exchange for reply in replies])
-            )
+            evidence = [reply.exchange for reply in replies]
+            self.results.fail(Finding(requirement_id, self.check, expected, actual_text, evidence, operation=operation))
         return ok
 
     def expect_status(self, requirement_id: str, reply: Reply, allowed: set[int] | int, what: str) -> bool:
@@ -174,24 +175,29 @@ def _body_hint(reply: Reply) -> str:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A targeted check: its name, the requirements it verifies, the function, what it needs."""
+    """A targeted check: its name, the requirements it verifies, the function, what it needs, and whether it
+    writes to the target (a read-only run leaves out every scenario that does, and refuses its writes)."""
 
     name: str
     covers: tuple[str, ...]
     run: Callable[[Probe], None]
     needs: str | None = None
+    writes: bool = True
 
 
 SCENARIOS: list[Scenario] = []
 
 
-def scenario(*covers: str, needs: str | None = None) -> Callable[[Callable[[Probe], None]], Callable[[Probe], None]]:
-    """Register a scenario verifying the requirements `covers`."""
+def scenario(
+    *covers: str, needs: str | None = None, writes: bool = True
+) -> Callable[[Callable[[Probe], None]], Callable[[Probe], None]]:
+    """Register a scenario verifying the requirements `covers`; `writes=False` promises it only reads (sends
+    safe methods only), so that it runs in a read-only run too."""
     for requirement_id in covers:
         requirement(requirement_id)  # an unknown ID is a bug here, at import time
 
     def register(func: Callable[[Probe], None]) -> Callable[[Probe], None]:
-        SCENARIOS.append(Scenario(func.__name__, covers, func, needs))
+        SCENARIOS.append(Scenario(func.__name__, covers, func, needs, writes))
         return func
 
     return register

@@ -90,12 +90,20 @@ Say = Callable[[str], None]
 class LifecycleViolation(Exception):
     """An answer that contradicts the model: the requirement it breaks and the requests that show it."""
 
-    def __init__(self, requirement_id: str, expected: str, actual: str, exchanges: list[Exchange]) -> None:
+    def __init__(
+        self,
+        requirement_id: str,
+        expected: str,
+        actual: str,
+        exchanges: list[Exchange],
+        operation: str | None = None,
+    ) -> None:
         super().__init__(f"{requirement_id}: expected {expected}; got {actual}")
         self.requirement_id = requirement_id
         self.expected = expected
         self.actual = actual
         self.exchanges = exchanges
+        self.operation = operation  # the operationId of the request whose answer broke the model
 
 
 @dataclass
@@ -175,6 +183,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.written: dict[str, float] = {}  # when each record was last written (time.monotonic())
         self.to_delete: set[str] = set()  # every id that may still be live on the target
         self.exchanges: list[Exchange] = []
+        self.operation: str | None = None  # of the last request sent: the one an assertion is about
         verdicts.examples += 1
 
     # -- rules --------------------------------------------------------------------------------------------
@@ -371,13 +380,14 @@ class LifecycleMachine(RuleBasedStateMachine):
     def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str]) -> None:
         """One assertion. A broken MUST ends the example (Hypothesis shrinks it); a broken SHOULD is noted."""
         if ok:
-            self.state.results.exercised(requirement_id, CHECK)
+            self.state.results.exercised(requirement_id, CHECK, self.operation)
             return
         violation = LifecycleViolation(
             requirement_id,
             f"{expected} ({requirement_text(requirement_id)})",
             actual() if callable(actual) else actual,
             list(self.exchanges),
+            self.operation,
         )
         self.verdicts.keep(violation)
         if requirement(requirement_id).level == "MUST":
@@ -554,10 +564,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         try:
             reply = operation(*args)
         except TransportError as error:
-            self.state.transport_errors += 1
             self.verdicts.halt(f"the target gave no answer ({error})", unreachable=True)
             reject()
         self.exchanges.append(reply.exchange)
+        self.operation = reply.operation
         return reply
 
     def _walk(self, params: dict[str, str], page: int, max_pages: int) -> tuple[list[dict[str, Any]], list[Reply]]:
@@ -629,7 +639,14 @@ def run_lifecycle(state: RunState, say: Say) -> None:
         _run_machine(state, verdicts)
     for violation in verdicts.shortest.values():
         state.results.fail(
-            Finding(violation.requirement_id, CHECK, violation.expected, violation.actual, violation.exchanges)
+            Finding(
+                violation.requirement_id,
+                CHECK,
+                violation.expected,
+                violation.actual,
+                violation.exchanges,
+                operation=violation.operation,
+            )
         )
     if verdicts.halted:
         for requirement_id in COVERS:

@@ -15,6 +15,12 @@ from referencing.jsonschema import DRAFT202012
 from conformance.checker.client import Reply
 from conformance.checker.results import Finding, Results
 
+# What these checks verify. They judge every answer, those to reads too, so a read-only run exercises them.
+COVERS = ("HTTP-01", "HTTP-02", "HTTP-03", "HTTP-04", "HTTP-06")
+
+# Answers whose documented JSON body the contract lets a target leave out (DELETE-01: "a 200 body, if any").
+BODY_OPTIONAL = frozenset({("deleteWebHook", 200)})
+
 # Signs that an error body shows the server's insides (HTTP-04).
 LEAK_PATTERNS = (
     re.compile(r"Traceback \(most recent call last\)"),
@@ -65,6 +71,10 @@ class ResponseSpec:
     def documented(self, operation: str, status: int) -> bool:
         return status in self.statuses.get(operation, set())
 
+    def body_due(self, operation: str, status: int) -> bool:
+        """Whether this answer must carry the JSON body the spec documents for it (an empty one breaks HTTP-02)."""
+        return (operation, status) in self._schemas and (operation, status) not in BODY_OPTIONAL
+
     def schema_errors(self, operation: str, status: int, body: Any) -> list[str]:
         """Why a body does not match the documented schema for this status (empty when it does)."""
         key = (operation, status)
@@ -105,6 +115,14 @@ class ResponseObserver:
 
     def _check_body(self, reply: Reply) -> None:
         has_body = bool(reply.body.strip())
+        if not has_body and 200 <= reply.status < 300 and reply.operation:
+            self._expect(
+                "HTTP-02",
+                not self.spec.body_due(reply.operation, reply.status),
+                f"the JSON body the spec documents for a {reply.status} answer to {reply.operation}",
+                "an empty body",
+                reply,
+            )
         if has_body:
             body = reply.json_or_none()
             is_json = reply.content_type == "application/json" or reply.content_type.endswith("+json")
@@ -147,9 +165,11 @@ class ResponseObserver:
 
     def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str, reply: Reply) -> None:
         if ok:
-            self.results.exercised(requirement_id, self.check)
+            self.results.exercised(requirement_id, self.check, reply.operation)
         else:
-            self.results.fail(Finding(requirement_id, self.check, expected, actual, [reply.exchange]))
+            self.results.fail(
+                Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
+            )
 
 
 def _describe(body: Any, reply: Reply) -> str:

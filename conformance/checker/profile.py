@@ -78,6 +78,9 @@ class RunOptions:
     skip: frozenset[str] = frozenset()
     quiet: bool = False
     engines: tuple[str, ...] = ()  # run only the engines with these names (library use; empty: all)
+    baseline: Path | None = None  # the known failures: only a failure not listed there fails the run
+    update_baseline: bool = False  # write this run's failures into `baseline` (they become the known ones)
+    read_only: bool = False  # send no request that writes: the checks that need writes are not-run
 
 
 # Option name -> (environment variable, converter). The single table the CLI, env and files share.
@@ -106,6 +109,11 @@ def _seed(value: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"--seed must be an integer, not {value!r}") from None
+
+
+def yes(value: str | bool) -> bool:
+    """An on/off option's value: `1`, `true`, `yes` or `on` (any case) is on."""
+    return str(value).lower() in ("1", "true", "yes", "on")
 
 
 def _ids(value: str | list[str]) -> frozenset[str]:
@@ -148,9 +156,11 @@ OPTIONS: dict[str, tuple[str, Any]] = {
     "budget": ("CONFORMANCE_BUDGET", _choice("budget", BUDGET_NAMES)),
     "rate_limit": ("CONFORMANCE_RATE_LIMIT", _rate),
     "timeout": ("CONFORMANCE_TIMEOUT", _positive_float("timeout")),
-    "strict": ("CONFORMANCE_STRICT", lambda v: str(v).lower() in ("1", "true", "yes", "on")),
+    "strict": ("CONFORMANCE_STRICT", yes),
     "only": ("CONFORMANCE_ONLY", _ids),
     "skip": ("CONFORMANCE_SKIP", _ids),
+    "baseline": ("CONFORMANCE_BASELINE", Path),
+    "update_baseline": ("CONFORMANCE_UPDATE_BASELINE", yes),
 }
 
 
@@ -212,7 +222,9 @@ def check_base_url(url: str) -> str:
 
 
 def make_options(merged: dict[str, Any]) -> RunOptions:
-    """Run options from merged option values."""
+    """Run options from merged option values; ConfigError for a combination that cannot work."""
+    if merged.get("update_baseline") and not merged.get("baseline"):
+        raise ConfigError("--update-baseline needs --baseline FILE: the file to write the known failures into")
     return RunOptions(
         spec=merged.get("spec"),
         report_dir=merged.get("report_dir", Path("reports")),
@@ -221,6 +233,8 @@ def make_options(merged: dict[str, Any]) -> RunOptions:
         strict=bool(merged.get("strict", False)),
         only=merged.get("only", frozenset()),
         skip=merged.get("skip", frozenset()),
+        baseline=merged.get("baseline"),
+        update_baseline=bool(merged.get("update_baseline", False)),
     )
 
 

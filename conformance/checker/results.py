@@ -8,7 +8,7 @@ what was expected (quoting the requirement), what came back, and the exchanges t
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ class Finding:
     actual: str
     exchanges: list[Exchange] = field(default_factory=list)
     seed: int | None = None
+    operation: str | None = None  # operationId of the request that broke it, where known
 
     @property
     def signature(self) -> tuple[str, str, str]:
@@ -42,6 +43,7 @@ class Finding:
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "reproduction": [exchange.curl() for exchange in self.exchanges],
             "seed": self.seed,
+            "operation": self.operation,
         }
 
 
@@ -55,6 +57,9 @@ class RequirementResult:
     findings: list[Finding] = field(default_factory=list)
     failures: int = 0  # all failed assertions, also those beyond the findings kept
     not_run_reason: str | None = None
+    # Per operationId, the assertions about requests to it (of those whose operation is known), and the failed.
+    operations: Counter[str] = field(default_factory=Counter)
+    failed_operations: Counter[str] = field(default_factory=Counter)
 
     @property
     def status(self) -> str:
@@ -74,12 +79,15 @@ class Results:
         self._lock = threading.Lock()
         self.notes: dict[str, list[str]] = defaultdict(list)
 
-    def exercised(self, requirement_id: str, check: str) -> None:
-        """A check evaluated an assertion about this requirement (pass or fail)."""
+    def exercised(self, requirement_id: str, check: str, operation: str | None = None) -> None:
+        """A check evaluated an assertion about this requirement (pass or fail); `operation` is the operationId
+        of the request it was about, where the check knows it."""
         with self._lock:
             entry = self.by_id[requirement_id]
             entry.exercised += 1
             entry.checks.add(check)
+            if operation:
+                entry.operations[operation] += 1
 
     def fail(self, finding: Finding) -> None:
         """Record a finding; keeps the first few distinct ones per requirement."""
@@ -89,6 +97,9 @@ class Results:
             entry.exercised += 1
             entry.failures += 1
             entry.checks.add(finding.check)
+            if finding.operation:
+                entry.operations[finding.operation] += 1
+                entry.failed_operations[finding.operation] += 1
             if finding.seed is None:
                 finding.seed = self.seed
             known = {item.signature for item in entry.findings}
@@ -101,6 +112,12 @@ class Results:
             entry = self.by_id[requirement_id]
             if entry.not_run_reason is None:
                 entry.not_run_reason = reason
+
+    def leave_out(self, requirement_id: str, reason: str) -> None:
+        """Forget everything recorded about a requirement: it is not-run for `reason`, whatever touched it."""
+        with self._lock:
+            entry = self.by_id[requirement_id]
+            self.by_id[requirement_id] = RequirementResult(entry.requirement, not_run_reason=reason)
 
     def status(self, requirement_id: str) -> str:
         return self.by_id[requirement_id].status

@@ -13,9 +13,10 @@ stricter still. So a request Schemathesis calls invalid is judged again by the c
 contract, too, promises to accept it.
 
 Every request goes through `ObservedTransport` (checks' own probes included): it keeps to the rate limit,
-waits out 429s, and hands each answer to the run's observers, so the ledger deletes whatever this engine
-created, and the every-answer checks (HTTP-01 to HTTP-04, HTTP-06) judge this traffic as well. Only
-Schemathesis's two start-up probes (read-only GETs of unknown paths) go around it.
+waits out 429s, follows no redirect, reads answers by the client's rules (capped in size and time), leaves
+alone an operation the client has given up on, and hands each answer to the run's observers, so the ledger
+deletes whatever this engine created, and the every-answer checks (HTTP-01 to HTTP-04, HTTP-06) judge this
+traffic as well. Only Schemathesis's two start-up probes (read-only GETs of unknown paths) go around it.
 
 Staging safety: ids are never taken from earlier answers (a list shows records that are not ours). A
 write names a record only along the links from this engine's own creates, or the one record it creates
@@ -38,6 +39,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import requests
 import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis.core.failures import Failure
@@ -48,16 +50,19 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.generation.case import Case
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import IgnoredAuth, MissingHeaderNotRejected
-from schemathesis.transport.requests import REQUESTS_TRANSPORT
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession
 
 from conformance.catalogue import requirement
 from conformance.checker.client import (
     COLLECTION_PATH,
     MAX_429_RETRIES,
-    MAX_RETRY_AFTER,
+    SAFE_METHODS,
     RateLimiter,
     Reply,
     TransportError,
+    WriteRefused,
+    guard,
+    unanswered_because,
 )
 from conformance.checker.context import RunState, requirement_text
 from conformance.checker.evidence import Exchange, clip
@@ -545,20 +550,29 @@ class ForeignRecordWrite(Exception):
     """A generated write would name a record that this run did not create; it was not sent."""
 
 
+class Unanswered(Exception):
+    """A request that got no usable answer (still 429 after the retries), or was not sent because its operation
+    got none too often; the run's client has counted it, and the report's notes say so."""
+
+
 class ObservedTransport:
-    """Schemathesis's requests transport with the run's manners: the rate limit, patience with 429s,
-    and every answer handed to the run's observers (the ledger among them)."""
+    """Schemathesis's requests transport with the run's manners, the same as the checker's own client's: the
+    rate limit, patience with 429s, no redirect followed, every answer read by the client's rules (`guard`:
+    capped in size and time), no request to an operation the client has given up on, every request without a
+    usable answer counted by the client, and every answer handed to the run's observers (the ledger among them)."""
 
     def __init__(self, state: RunState, deadline: float) -> None:
         self._inner = REQUESTS_TRANSPORT
         self._state = state
         self._deadline = deadline
         self._limiter = RateLimiter(state.profile.rate_limit)
+        self._session = guard(ManagedCookiesSession())  # for a send that brings no session of its own
         self._base_path = urlsplit(state.profile.base_url).path.rstrip("/")
         self.traffic: dict[str, Sent] = {}  # case id -> the last request sent for it
         self.requests = 0
         self.created: set[str] = set()
         self.deleted: set[str] = set()
+        self.anchor: str | None = None  # the record generated updates go to (`anchor_record`): never deleted
         # Ids of records this engine saw but did not create: a write naming one is never sent.
         self.foreign: set[str] = {
             record["id"] for records in state.preexisting.values() for record in records if "id" in record
@@ -568,23 +582,47 @@ class ObservedTransport:
         return getattr(self._inner, name)  # serialisation and media types stay Schemathesis's own
 
     def send(self, case: Case, **kwargs: Any) -> Response:
-        """Send as Schemathesis would, within the rate limit, waiting out 429s; then observe the answer."""
+        """Send as Schemathesis would, by the client's rules (see the class); then observe the answer."""
+        client = self._state.client
+        if client.read_only and case.method.upper() not in SAFE_METHODS:
+            raise WriteRefused(f"{case.method} {case.path} not sent: the run is read-only")
         self._refuse_foreign_write(case)
         self._keep_to_user_shops(case)
+        operation = self.operation_of(case.method.upper(), self._base_path + case.formatted_path)
+        refusal = client.refusal(operation)
+        if refusal is not None:
+            raise Unanswered(f"{case.method} {case.formatted_path}: {refusal}")
+        kwargs["session"] = guard(kwargs.get("session") or self._session)
+        kwargs["allow_redirects"] = False
         for attempt in range(MAX_429_RETRIES + 1):
             self._limiter.wait()
             self.requests += 1
-            response = self._inner.send(case, **kwargs)
-            if response.status_code != 429 or attempt == MAX_429_RETRIES or not self._wait(response, attempt):
+            try:
+                response = self._inner.send(case, **kwargs)
+            except requests.RequestException as error:
+                problem = unanswered_because(error, self._state.profile.timeout)
+                client.record_failure(operation, f"{case.method} {case.formatted_path}: {problem}")
+                raise
+            if response.status_code != 429:
                 break
+            values = response.headers.get("retry-after") or [None]
+            delay = None if attempt == MAX_429_RETRIES else client.retry_delay(values[0], attempt, self._deadline)
+            if delay is None:
+                problem = f"{case.method} {case.formatted_path}: still 429 Too Many Requests after {attempt} retries"
+                client.record_failure(operation, problem)
+                raise Unanswered(problem)
+            time.sleep(delay)
         self._observe(case, response)
         return response
 
     def _refuse_foreign_write(self, case: Case) -> None:
-        """The last line of the staging promise: no write names a record that is not this run's."""
+        """The last line of the staging promise: no write names a record that is not this run's. A DELETE of
+        the anchor is not sent either: every later generated update would meet a 404 and test nothing."""
         if case.method.upper() in ("GET", "HEAD", "OPTIONS"):
             return
         named = {case.path_parameters.get("webHookId") if case.path_parameters else None}
+        if case.method.upper() == "DELETE" and self.anchor is not None and self.anchor in named:
+            raise ForeignRecordWrite(f"kept the anchor record {self.anchor} that generated updates go to")
         if isinstance(case.body, dict):
             named.add(case.body.get("id"))
         touched = sorted(str(item) for item in named if isinstance(item, str) and item in self.foreign)
@@ -600,18 +638,6 @@ class ObservedTransport:
         writes = isinstance(case.body, dict) and case.method.upper() in ("POST", "PUT")
         if shops and writes and (case.body.get("shopId") is None or isinstance(case.body["shopId"], str)):
             case.body["shopId"] = shops[self.requests % len(shops)]
-
-    def _wait(self, response: Response, attempt: int) -> bool:
-        values = response.headers.get("retry-after") or [""]
-        try:
-            delay = float(values[0])
-        except ValueError:
-            delay = min(2.0**attempt, 8.0)
-        delay = max(0.0, min(delay, MAX_RETRY_AFTER))
-        if time.monotonic() + delay > self._deadline:
-            return False
-        time.sleep(delay)
-        return True
 
     def _observe(self, case: Case, response: Response) -> None:
         request = response.request
@@ -716,12 +742,16 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         deadline = min(deadline, state.client.deadline)
     transport = ObservedTransport(state, deadline)
     operations = selected_operations(state)
-    anchor = anchor_record(state) if operations is None or "updateWebHook" in operations else None
+    read_only = state.client.read_only
+    anchor = anchor_record(state) if not read_only and (operations is None or "updateWebHook" in operations) else None
     if anchor is not None:
         transport.created.add(anchor)
+        transport.anchor = anchor
     schema = schemathesis.openapi.from_dict(target_spec(state), config=engine_config(state, anchor))
     if operations is not None:
         schema = schema.include(operation_id=operations)
+    if read_only:  # and the transport refuses the other methods that checks and the coverage phase try
+        schema = schema.include(method="GET")
     _route_through(schema, transport)
     recorder = VerdictRecorder(state, transport)
     stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline)
@@ -729,12 +759,13 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         f"schemathesis: {transport.requests} requests in {time.monotonic() - started:.1f} s, "
         f"{recorder.findings} finding(s); {recorder.unbacked} failed check(s) that the contract does not back "
         f"(the spec is stricter, or the record was deleted); {recorder.errors} engine error(s); "
-        f"{recorder.refused} write(s) refused for naming a record it did not create"
+        f"{recorder.refused} write(s) refused (naming a record it did not create, or in a read-only run); "
+        f"{recorder.unanswered} request(s) without a usable answer or not sent"
     )
     if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
-    if stop_reason == StopReason.SERVER_UNAVAILABLE:
+    if stop_reason == StopReason.SERVER_UNAVAILABLE or recorder.target_silent:
         from conformance.checker.runner import RunAborted  # late: the runner imports the engines
 
         raise RunAborted("the target stopped answering during the Schemathesis run")
@@ -752,7 +783,9 @@ class VerdictRecorder:
         self.unbacked = 0
         self.stopped_early = False
         self.errors = 0
-        self.refused = 0  # generated writes not sent because they named a record this engine did not create
+        self.refused = 0  # generated writes not sent: they named a record it did not create, or the run is read-only
+        self.unanswered = 0  # requests without a usable answer, or not sent: their operation got none too often
+        self.target_silent = False  # the target stopped answering: the engine was stopped
         self._errors: Counter[str] = Counter()
 
     def follow(self, stream: Any, deadline: float) -> StopReason | None:
@@ -763,14 +796,20 @@ class VerdictRecorder:
             if time.monotonic() > deadline and not self.stopped_early:
                 self.stopped_early = True
                 stream.stop()
+            if self.state.client.stopped_answering and not self.target_silent:
+                self.target_silent = True
+                stream.stop()
             if isinstance(event, events.ScenarioFinished):
                 self.record(event.recorder)
-            elif isinstance(event, events.NonFatalError) and isinstance(event.value, ForeignRecordWrite):
-                self.refused += 1  # the staging guard did its job: not an error of the engine or the target
+            elif isinstance(event, events.NonFatalError) and isinstance(event.value, ForeignRecordWrite | WriteRefused):
+                self.refused += 1  # a guard did its job: not an error of the engine or the target
+            elif isinstance(event, events.NonFatalError) and isinstance(event.value, Unanswered):
+                self.unanswered += 1  # the client counted it: the report's notes say what the target did
             elif isinstance(event, events.NonFatalError):
                 self._errors[str(event.value).splitlines()[0][:200] if str(event.value) else event.label] += 1
             elif isinstance(event, events.Interrupted):
                 interrupted = True
+                stream.stop()  # a worker thread was interrupted: the other phases must not start
             elif isinstance(event, events.EngineFinished):
                 stop_reason = event.stop_reason
         for message, count in self._errors.items():
@@ -807,7 +846,7 @@ class VerdictRecorder:
         check = f"schemathesis:{seen.check}"
         if seen.failure is None:
             for item in breaks:
-                self.state.results.exercised(item.requirement_id, check)
+                self.state.results.exercised(item.requirement_id, check, seen.sent.operation)
             return
         if not breaks:
             self.unbacked += 1
@@ -821,6 +860,7 @@ class VerdictRecorder:
                 _expected(seen, blamed),
                 _actual(seen, blamed),
                 self._evidence(seen, recorder, case_id),
+                operation=seen.sent.operation,
             )
         )
 
@@ -948,8 +988,11 @@ def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Co
                     "generation": {"max-examples": FUZZING_FACTOR * budget.schema_examples},
                 },
                 "stateful": {
-                    "enabled": True,
+                    "enabled": not state.client.read_only,  # its sequences start with a create
                     "max-steps": max(2, budget.stateful_steps // 2),
+                    # Shrinking a sequence replays it against the target again and again: up to 90 s of a
+                    # standard run for one failed check. The lifecycle machine gives shrunk sequences.
+                    "generation": {"no-shrink": True},
                     "inference": {"algorithms": []},
                 },
             },

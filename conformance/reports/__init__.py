@@ -1,13 +1,23 @@
-"""Conformance reports, all generated from one result model (`build_report`) so they cannot disagree."""
+"""Conformance reports, all generated from one result model (`build_report`) so they cannot disagree.
+
+Every run writes four files into the report directory: `report.json` (the model itself, following the shipped
+JSON Schema `report.schema.json`), `junit.xml`, `report.md` and `report.html`, each rendered from the model
+alone, so `conformance report report.json --format ...` renders the same files again from a saved report.
+"""
 
 from __future__ import annotations
 
 import json
+import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.checker.evidence import Redactor
+from conformance.reports.html import render_html
+from conformance.reports.junit import render_junit
+from conformance.reports.markdown import render_markdown
 
 if TYPE_CHECKING:
     from conformance.checker.runner import RunOutcome
@@ -15,9 +25,24 @@ if TYPE_CHECKING:
 REPORT_SCHEMA_VERSION = "1.0"
 
 
+def render_json(report: dict[str, Any]) -> str:
+    """report.json: the model as indented JSON."""
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+# Format name (as `conformance report --format` takes it) -> (file name in the report directory, renderer).
+FORMATS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "json": ("report.json", render_json),
+    "junit": ("junit.xml", render_junit),
+    "md": ("report.md", render_markdown),
+    "html": ("report.html", render_html),
+}
+
+
 def build_report(outcome: RunOutcome) -> dict[str, Any]:
     """The report as plain data: the one model every format is rendered from."""
     results = outcome.results
+    baseline = outcome.baseline
     requirements = []
     counts = {f"{level}_{status}": 0 for level in ("must", "should") for status in ("passed", "failed", "not_run")}
     for entry in results.by_id.values():
@@ -34,7 +59,15 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
                 "exercised": entry.exercised,
                 "failures": entry.failures,
                 "reason": entry.not_run_reason if status == "not-run" else None,
-                "findings": [finding.to_dict() for finding in entry.findings],
+                "findings": [
+                    finding.to_dict() | {"rerun": rerun_command(outcome, entry.requirement.id, finding.seed)}
+                    for finding in entry.findings
+                ],
+                "operations": {
+                    operation: {"exercised": count, "failed": entry.failed_operations[operation]}
+                    for operation, count in sorted(entry.operations.items())
+                },
+                "baselined": status == "failed" and baseline is not None and entry.requirement.id in baseline.accepted,
             }
         )
     profile = outcome.profile
@@ -78,6 +111,7 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
             "already_gone": outcome.cleanup.already_gone,
             "left_behind": [{"id": item.id, "reason": item.reason} for item in outcome.cleanup.left_behind],
         },
+        "baseline": baseline.to_dict() if baseline else None,
     }
 
 
@@ -107,12 +141,64 @@ def _options(outcome: RunOutcome) -> dict[str, Any]:
     return shown
 
 
+def rerun_command(outcome: RunOutcome, requirement_id: str, seed: int | None) -> str:
+    """The `conformance run` command that checks one requirement again with the same seed and target options
+    (keys as `${CONFORMANCE_*}` references, never values)."""
+    parts = ["conformance", "run"]
+    profile = outcome.profile
+    if profile is not None and not outcome.reference_server:
+        parts += ["--base-url", shlex.quote(profile.base_url)]
+        parts += ["--partner-key", '"${CONFORMANCE_PARTNER_KEY}"', "--developer-key", '"${CONFORMANCE_DEVELOPER_KEY}"']
+        if profile.second_developer_key:
+            parts += ["--second-developer-key", '"${CONFORMANCE_SECOND_DEVELOPER_KEY}"']
+        if profile.partner_key_header != "x-api-key":
+            parts += ["--partner-key-header", profile.partner_key_header]
+        for shop_id in profile.shop_ids:
+            parts += ["--shop-id", shlex.quote(shop_id)]
+        if profile.rate_limit:
+            parts += ["--rate-limit", f"{profile.rate_limit:g}/s"]
+        if profile.timeout != 10.0:
+            parts += ["--timeout", f"{profile.timeout:g}"]
+    if outcome.options.spec:
+        parts += ["--spec", shlex.quote(str(outcome.options.spec))]
+    if outcome.options.strict:
+        parts.append("--strict")
+    if seed is not None:
+        parts += ["--seed", str(seed)]
+    parts += ["--budget", outcome.options.budget, "--only", requirement_id]
+    return " ".join(parts)
+
+
+def render(report: dict[str, Any], format_name: str) -> str:
+    """One format (`json`, `junit`, `md`, `html`) of a report model, as the text of its file."""
+    return FORMATS[format_name][1](report)
+
+
+def redacted_report(outcome: RunOutcome) -> dict[str, Any]:
+    """`build_report` with every key value replaced by its `${CONFORMANCE_*}` reference, wherever it ended up."""
+    return _redacted(build_report(outcome), _redactor(outcome))
+
+
 def write_reports(outcome: RunOutcome, report_dir: Path) -> Path:
-    """Write the reports into `report_dir` (created if needed); returns the path of report.json."""
+    """Write all four reports into `report_dir` (created if needed); returns the path of report.json."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / "report.json"
-    text = json.dumps(build_report(outcome), indent=2, ensure_ascii=False)
-    if outcome.profile:  # belt and braces: no key value may reach a file, whatever put it in the model
-        text = Redactor(outcome.profile.secrets())(text)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
+    report = redacted_report(outcome)
+    redact = _redactor(outcome)
+    for filename, renderer in FORMATS.values():
+        (report_dir / filename).write_text(redact(renderer(report)), encoding="utf-8")  # belt and braces
+    return report_dir / FORMATS["json"][0]
+
+
+def _redactor(outcome: RunOutcome) -> Redactor:
+    return Redactor(outcome.profile.secrets() if outcome.profile else {})
+
+
+def _redacted(value: Any, redact: Redactor) -> Any:
+    """The model with every string value passed through the redactor (field names are ours, never secret)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item, redact) for item in value]
+    return value

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.checker.console import RunConsole
 from conformance.checker.profile import make_options, resolve_options
 from conformance.checker.runner import RunOutcome, run
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
@@ -25,10 +26,13 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
     Keyword arguments are `conformance run` options by their long name with underscores (`only="LIST"`,
     `budget="quick"`, `seed=1`, `second_developer_key=None` to leave it out); the default is a quick run
     with both developer keys and the seed 1234. `engines=(SCENARIOS_ENGINE,)` runs the targeted scenarios alone,
-    to show that they catch a fault by themselves (and in a second rather than the fuzzers' budget).
+    to show that they catch a fault by themselves (and in a second rather than the fuzzers' budget); `console=`
+    shows the run's progress there, as `conformance run` does.
     """
 
-    def check(fault: str | None = None, engines: tuple[str, ...] = (), **flags: object) -> RunOutcome:
+    def check(
+        fault: str | None = None, engines: tuple[str, ...] = (), console: RunConsole | None = None, **flags: object
+    ) -> RunOutcome:
         server = start_reference(fault=fault)
         values: dict[str, object] = {
             "base_url": server.base_url,
@@ -43,6 +47,10 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
         merged = resolve_options({k: v for k, v in values.items() if v is not None}, environ={}, directory=tmp_path)
         if values.get("second_developer_key") is None:
             merged.pop("second_developer_key", None)
-        return run(replace(make_options(merged), engines=engines), merged)
+        options = replace(make_options(merged), engines=engines)
+        if console is None:
+            return run(options, merged)
+        with console:
+            return run(options, merged, console.say, console.watch)
 
     return check

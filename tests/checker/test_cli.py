@@ -91,3 +91,12 @@ def test_help_documents_the_exit_codes(tmp_path: Path) -> None:
     assert result.returncode == 0
     for code in ("0  conformant", "1  nonconformant", "2  usage", "3  the run could not complete"):
         assert code in result.stdout
+
+
+def test_a_run_leaves_no_hypothesis_directory_in_the_working_directory(tmp_path: Path) -> None:
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    work.mkdir()
+    result = run_cli("--budget", "quick", "--seed", "1", "-q", cwd=work, env={"XDG_CACHE_HOME": str(cache)})
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in work.iterdir()) == ["reports"]
+    assert (cache / "webhook-conformance" / "hypothesis").is_dir()

@@ -1,16 +1,29 @@
-"""The target client keeps to the rate limit, waits out 429s, and never follows a redirect."""
+"""The target client keeps to the rate limit, waits out 429s, never follows a redirect, caps what it reads and
+how long it waits for it, gives up on an operation that keeps getting no answer, and can be interrupted."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from hostile.server import Drop, Hang, HostileServer, Request, Trickle, always
 
-from conformance.checker.client import RateLimiter, TargetClient, item_path
+from conformance.checker.client import (
+    ANSWER_TIMEOUTS,
+    GIVE_UP_AFTER,
+    MAX_429_RETRIES,
+    MAX_BODY_BYTES,
+    RateLimiter,
+    TargetClient,
+    TransportError,
+    interrupt,
+    item_path,
+)
 from conformance.checker.profile import TargetProfile
 
 
@@ -95,3 +108,117 @@ def test_rate_limiter_spaces_requests() -> None:
 def test_item_path_encodes_every_reserved_character_and_dot_ids() -> None:
     assert item_path("a/b c") == "/api/v1/partner/webHooks/a%2Fb%20c"
     assert item_path("..") == "/api/v1/partner/webHooks/%2E%2E"
+
+
+def test_429_past_the_retries_is_no_answer_rather_than_a_failure(scripted) -> None:
+    base_url, handler = scripted
+    handler.script += [(429, {"Retry-After": "0"})]
+    client = _client(base_url)
+
+    with pytest.raises(TransportError, match=f"still 429 Too Many Requests after {MAX_429_RETRIES} retries"):
+        client.list()
+
+    assert len(handler.seen) == MAX_429_RETRIES + 1
+    assert client.stats.transport_errors == 1
+
+
+def test_retry_after_as_an_http_date_is_waited_out(scripted) -> None:
+    base_url, handler = scripted
+    handler.script += [(429, {"Retry-After": formatdate(time.time() + 1, usegmt=True)}), (200, {})]
+    client = _client(base_url)
+
+    assert client.list().status == 200
+    assert (client.stats.retries_429, client.stats.unannounced_429) == (1, 0)
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[Callable[..., HostileServer]]:
+    servers: list[HostileServer] = []
+
+    def start(behaviour: Callable[[Request], object]) -> HostileServer:
+        servers.append(HostileServer(behaviour))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_an_operation_that_keeps_getting_no_answer_is_no_longer_sent(hostile_server) -> None:
+    server = hostile_server(always(Drop()))
+    client = _client(server.base_url)
+
+    for _ in range(GIVE_UP_AFTER + 2):
+        with pytest.raises(TransportError):
+            client.list()
+
+    assert len(server.requests) == GIVE_UP_AFTER
+    assert "not sent: listWebHooks requests got no usable answer" in client.refusal("listWebHooks")
+    assert any("stopped sending listWebHooks" in note for note in client.notes())
+    client.resume_all()
+    with pytest.raises(TransportError):
+        client.list()
+    assert len(server.requests) == GIVE_UP_AFTER + 1
+
+
+def test_an_answer_that_trickles_in_is_cut_after_its_time(hostile_server) -> None:
+    server = hostile_server(always(Trickle(0.1)))
+    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=0.5))
+    started = time.monotonic()
+
+    with pytest.raises(TransportError, match="still arriving"):
+        client.list()
+
+    assert time.monotonic() - started < ANSWER_TIMEOUTS * 0.5 + 1
+
+
+class _Announced:
+    """A 200 announcing a body of 1 GiB, of which it sends 100 KiB and then nothing more."""
+
+    def perform(self, handler, request: Request) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(1 << 30))
+        handler.end_headers()
+        handler.wfile.write(b"[" + b"0," * 50_000)
+        handler.wfile.flush()
+        handler.server.stopping.wait(10)
+
+
+def test_an_answer_announced_larger_than_the_cap_is_not_read(hostile_server) -> None:
+    server = hostile_server(always(_Announced()))
+    client = _client(server.base_url)
+    started = time.monotonic()
+
+    with pytest.raises(TransportError, match=f"larger than {MAX_BODY_BYTES} bytes") as raised:
+        client.list()
+
+    assert time.monotonic() - started < 2
+    assert raised.value.exchange.status == 200
+    assert raised.value.exchange.response_body.startswith("[0,0,")
+
+
+def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones(hostile_server) -> None:
+    server = hostile_server(always(Hang(30)))
+    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.list()
+        except BaseException as error:  # what the thread saw is the assertion
+            outcome.append(error)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    while not server.requests:
+        time.sleep(0.01)
+    try:
+        interrupt()
+        thread.join(timeout=5)
+        assert not thread.is_alive() and isinstance(outcome[0], TransportError)
+        with pytest.raises(KeyboardInterrupt):
+            client.list()
+    finally:
+        client.resume_all()
+    assert len(server.requests) == 1

@@ -1,4 +1,9 @@
-"""Ctrl-C or SIGTERM during a run: it stops, deletes what it created, and still writes the report."""
+"""Ctrl-C or SIGTERM during a run: it stops at once (a request in flight is not waited for), deletes what it
+created, still writes the report with the verdict `error`, and says why in one line, without a traceback.
+
+A real signal goes to a real `conformance run` subprocess: mid-run against the reference server, and while
+a request hangs on a proxy in front of it (the hang outlasts the request timeout, so waiting would show).
+"""
 
 from __future__ import annotations
 
@@ -8,47 +13,113 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from hostile.server import Hang, HostileServer, Request
 
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 KEYS = {"x-api-key": DEMO_PARTNER_KEY, "Authorization": DEMO_DEVELOPER_KEY}
+SIGNALS = pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+REQUEST_TIMEOUT = 30  # seconds: a run that waited for the hanging request would take this long to stop
+STOPS_WITHIN = 10  # seconds from the signal to the end of the run, cleanup and reports included
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@SIGNALS
 def test_signal_mid_run_cleans_up_and_reports_an_error(start_reference, tmp_path: Path, signum: int) -> None:
     server = start_reference()
+    process = _start_run(tmp_path, "--base-url", server.base_url, "--budget", "deep")
+    _wait_for(lambda: _records(server.base_url) > 0, "the run never created a record")
+
+    stopped_after = _signal(process, signum)
+
+    report = _assert_interrupted(process, tmp_path, stopped_after)
+    assert _records(server.base_url) == 0
+    assert "the run stopped early: interrupted" in {item["reason"] for item in report["requirements"]}
+
+
+def _hangs_in(engine: str) -> Callable[[Request], bool]:
+    """Whether a request hangs: a read sent by the checker's own client (the targeted scenarios run in the main
+    thread), or by Schemathesis (in a thread of its own)."""
+    by_schemathesis = engine == "schemathesis"
+    return lambda request: (
+        request.operation == "getWebHook"
+        and by_schemathesis == any(name.lower() == "x-schemathesis-testcaseid" for name in request.headers)
+    )
+
+
+@pytest.mark.parametrize(
+    ("signum", "engine"),
+    [(signal.SIGINT, "targeted scenarios"), (signal.SIGTERM, "schemathesis")],
+    ids=["SIGINT-scenarios", "SIGTERM-schemathesis"],
+)
+def test_signal_while_a_request_hangs_stops_at_once(start_reference, tmp_path: Path, signum: int, engine: str) -> None:
+    server = start_reference()
+    hangs = _hangs_in(engine)
+    proxy = HostileServer(
+        lambda request: Hang(2 * REQUEST_TIMEOUT) if hangs(request) else None, upstream=server.base_url
+    )
+    try:
+        process = _start_run(
+            tmp_path, "--base-url", proxy.base_url, "--budget", "quick", "--timeout", str(REQUEST_TIMEOUT)
+        )
+        _wait_for(lambda: any(hangs(item) for item in proxy.requests), f"no request of {engine} hung")
+        assert _records(server.base_url) > 0
+
+        stopped_after = _signal(process, signum)
+    finally:
+        proxy.stop()
+
+    _assert_interrupted(process, tmp_path, stopped_after)
+    assert _records(server.base_url) == 0
+
+
+def _start_run(directory: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`conformance run` in a subprocess, its output going to files (a full pipe would stall it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
     env |= {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "run", "--base-url", server.base_url, "--budget", "deep"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _wait_until_records_exist(server.base_url)
+    with (directory / "stdout.txt").open("w") as stdout, (directory / "stderr.txt").open("w") as stderr:
+        command = [sys.executable, "-m", "conformance.cli", "run", *args]
+        return subprocess.Popen(command, cwd=directory, env=env, stdout=stdout, stderr=stderr)
+
+
+def _signal(process: subprocess.Popen[bytes], signum: int) -> float:
+    """Send the signal and wait for the run to end; the seconds it took."""
+    signalled = time.monotonic()
     process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=60)
+    process.wait(timeout=2 * REQUEST_TIMEOUT)
+    return time.monotonic() - signalled
 
+
+def _assert_interrupted(process: subprocess.Popen[bytes], directory: Path, stopped_after: float) -> dict[str, Any]:
+    """Exit 3 soon after the signal, one line saying why, the report with the verdict `error`, nothing left."""
+    stdout, stderr = (directory / "stdout.txt").read_text(), (directory / "stderr.txt").read_text()
     assert process.returncode == 3, stderr
+    assert stopped_after < STOPS_WITHIN, f"the run took {stopped_after:.1f} s to stop"
     assert "Traceback" not in stdout + stderr
-    report = json.loads((tmp_path / "reports" / "report.json").read_text())
-    assert report["verdict"] == "error"
+    assert [line for line in stderr.splitlines() if line.startswith("conformance: error:")] == [
+        "conformance: error: interrupted"
+    ]
+    report = json.loads((directory / "reports" / "report.json").read_text())
+    assert (report["verdict"], report["exit_code"], report["error"]) == ("error", 3, "interrupted")
     assert report["cleanup"]["left_behind"] == []
-    listed = requests.get(f"{server.base_url}/api/v1/partner/webHooks", headers=KEYS, timeout=10).json()
-    assert listed["total"] == 0
+    assert report["cleanup"]["deleted"] > 0
+    assert [note for note in report["run"]["notes"] if "internal error" in note] == []
+    return report
 
 
-def _wait_until_records_exist(base_url: str) -> None:
+def _records(base_url: str) -> int:
+    return requests.get(f"{base_url}/api/v1/partner/webHooks", headers=KEYS, timeout=10).json()["total"]
+
+
+def _wait_for(condition: Callable[[], bool], failure: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        listed = requests.get(f"{base_url}/api/v1/partner/webHooks", headers=KEYS, timeout=10).json()
-        if listed["total"] > 0:
+        if condition():
             return
         time.sleep(0.05)
-    raise AssertionError("the run never created a record")
+    raise AssertionError(failure)

@@ -32,6 +32,28 @@ def test_findings_are_deduplicated_and_capped_but_counted() -> None:
     assert entry.findings[0].seed == 5
 
 
+def test_assertions_and_failures_are_counted_per_operation_where_known() -> None:
+    results = Results()
+    results.exercised("LIST-03", "a", "listWebHooks")
+    results.exercised("LIST-03", "a", "listWebHooks")
+    results.exercised("LIST-03", "a")
+    results.fail(Finding("LIST-03", "b", "each once", "one missing", operation="listWebHooks"))
+    results.fail(Finding("LIST-03", "b", "each once", "created twice", operation="createWebHook"))
+    entry = results.by_id["LIST-03"]
+    assert entry.exercised == 5
+    assert entry.operations == {"listWebHooks": 3, "createWebHook": 1}
+    assert entry.failed_operations == {"listWebHooks": 1, "createWebHook": 1}
+
+
+def test_left_out_requirement_forgets_what_touched_it() -> None:
+    results = Results()
+    results.fail(Finding("LIST-03", "b", "each once", "one missing", operation="listWebHooks"))
+    results.leave_out("LIST-03", "left out by --only/--skip")
+    entry = results.by_id["LIST-03"]
+    assert entry.status == "not-run" and entry.not_run_reason == "left out by --only/--skip"
+    assert (entry.findings, entry.operations, entry.failed_operations, entry.checks) == ([], {}, {}, set())
+
+
 def test_should_failure_is_a_warning_unless_strict() -> None:
     results = Results()
     results.fail(Finding("VALID-09", "c", "400", "200"))

@@ -292,6 +292,16 @@ def test_a_write_naming_a_record_of_someone_else_is_never_sent() -> None:
     assert state.client.stats.requests == 0
 
 
+def test_the_anchor_record_of_generated_updates_is_never_deleted_but_still_updated() -> None:
+    state, _ = _state("http://x.test")
+    transport = ObservedTransport(state, deadline=0.0)
+    transport.anchor = "our-anchor"
+    with pytest.raises(ForeignRecordWrite, match="anchor"):
+        transport.send(SimpleNamespace(method="DELETE", path_parameters={"webHookId": "our-anchor"}, body=None))
+    transport._refuse_foreign_write(SimpleNamespace(method="PUT", path_parameters={"webHookId": "our-anchor"}, body={}))
+    assert state.client.stats.requests == 0
+
+
 def test_findings_carry_redacted_curl_evidence(run_engine) -> None:
     run = run_engine(fault="auth-list-unauthenticated")
     findings = run.results.by_id["AUTH-01"].findings

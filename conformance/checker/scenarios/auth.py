@@ -1,4 +1,6 @@
-"""Authentication: the auth matrix on every operation (AUTH-01, AUTH-02) and that a 401 does not act (AUTH-03)."""
+"""Authentication: the auth matrix on every operation (AUTH-01, AUTH-02) and that a 401 does not act (AUTH-03).
+
+The reads alone are also checked by a scenario that writes nothing, so that a read-only run checks them too."""
 
 from __future__ import annotations
 
@@ -14,13 +16,7 @@ def missing_keys_get_401(probe: Probe) -> None:
     """Leave out the partner key, the developer key, or both: every operation answers 401 and does nothing."""
     body = probe.body()
     record = probe.create(body)
-    good = probe.primary
-    identities = {
-        "without the partner key": Credentials(None, good.developer_key),
-        "without the developer key": Credentials(good.partner_key, None),
-        "without any key": Credentials(None, None),
-    }
-    _expect_401_everywhere(probe, record, body["shopId"], identities, "AUTH-01")
+    _expect_401_everywhere(probe, record, body["shopId"], _missing_keys(probe.primary), "AUTH-01")
 
 
 @scenario("AUTH-02", "AUTH-03")
@@ -28,9 +24,37 @@ def unknown_keys_get_401(probe: Probe) -> None:
     """Unknown keys, and keys that only start like a valid one, get 401 and do nothing."""
     body = probe.body()
     record = probe.create(body)
-    good = probe.primary
+    _expect_401_everywhere(probe, record, body["shopId"], _unknown_keys(probe.primary), "AUTH-02")
+
+
+@scenario("AUTH-01", "AUTH-02", writes=False)
+def reads_without_valid_keys_get_401(probe: Probe) -> None:
+    """A list, and a GET of an id no record has, without a key or with a wrong one: 401 (writes nothing)."""
+    shop_id, absent_id = probe.shop_id(), f"wc-{probe.state.run_tag}-no-such-record"
+    for requirement_id, identities in (
+        ("AUTH-01", _missing_keys(probe.primary)),
+        ("AUTH-02", _unknown_keys(probe.primary)),
+    ):
+        for how, identity in identities.items():
+            reply = probe.client.list({"shopId": shop_id, "limit": 1}, identity=identity)
+            probe.expect_status(requirement_id, reply, 401, f"list {how}")
+            reply = probe.client.get(absent_id, identity=identity)
+            probe.expect_status(requirement_id, reply, 401, f"get of an id no record has, {how}")
+
+
+def _missing_keys(good: Credentials) -> dict[str, Credentials]:
+    """Identities that leave out a key (AUTH-01), by how."""
+    return {
+        "without the partner key": Credentials(None, good.developer_key),
+        "without the developer key": Credentials(good.partner_key, None),
+        "without any key": Credentials(None, None),
+    }
+
+
+def _unknown_keys(good: Credentials) -> dict[str, Credentials]:
+    """Identities that send a key the target does not know (AUTH-02), by how."""
     unknown = f"unknown-{secrets.token_hex(8)}"
-    identities = {
+    return {
         "with an unknown partner key": Credentials(unknown, good.developer_key),
         "with an unknown developer key": Credentials(good.partner_key, unknown),
         "with a partner key that only starts like the valid one": Credentials(
@@ -41,7 +65,6 @@ def unknown_keys_get_401(probe: Probe) -> None:
         ),
         "with the keys swapped": Credentials(good.developer_key, good.partner_key),
     }
-    _expect_401_everywhere(probe, record, body["shopId"], identities, "AUTH-02")
 
 
 def _expect_401_everywhere(

@@ -1,0 +1,43 @@
+"""The options of `conformance run` that say what to check and how: one definition for the CLI and the
+pytest plugin (which mirrors each as `--conformance-<name>`).
+
+Light on purpose, argparse and the profile's constants only: the plugin reads these in every pytest session.
+How each value is converted and checked, and its environment variable, is the profile's `OPTIONS` table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from conformance.checker.profile import BUDGET_NAMES, PARTNER_KEY_HEADERS
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Add the target and run options to `parser`; returns the `run` group (for a face's own options)."""
+    target = parser.add_argument_group("target")
+    target.add_argument("--base-url", help="the target's base URL (default: start the bundled reference server)")
+    target.add_argument("--partner-key", help="partner key (better: CONFORMANCE_PARTNER_KEY)")
+    target.add_argument("--developer-key", help="developer key (better: CONFORMANCE_DEVELOPER_KEY)")
+    target.add_argument("--second-developer-key", help="a developer key of another company, for the tenancy checks")
+    target.add_argument("--partner-key-header", choices=PARTNER_KEY_HEADERS, help="header of the partner key")
+    target.add_argument(
+        "--shop-id", action="append", help="use this shop id for test records (repeatable; default: run-unique ids)"
+    )
+    target.add_argument("--rate-limit", metavar="N/s", help="at most N requests per second")
+    target.add_argument("--timeout", metavar="S", help="seconds to wait for each answer (default 10)")
+    how = parser.add_argument_group("run")
+    how.add_argument("--spec", type=Path, help="the OpenAPI spec (default: the bundled one)")
+    how.add_argument("--report-dir", type=Path, help="where the reports go (default: reports/)")
+    how.add_argument("--seed", help="seed for every random choice, to rerun a run exactly")
+    how.add_argument("--budget", choices=BUDGET_NAMES, help="how hard to try: quick, standard (default), deep")
+    how.add_argument("--strict", action="store_true", default=None, help="SHOULD failures fail the run too")
+    how.add_argument("--only", help="check only these requirement IDs or groups (comma-separated)")
+    how.add_argument("--skip", help="leave out these requirement IDs or groups (comma-separated)")
+    how.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="known failures: only a failure not listed there fails the run"
+    )
+    how.add_argument(
+        "--update-baseline", action="store_true", default=None, help="write this run's failures into --baseline"
+    )
+    return how

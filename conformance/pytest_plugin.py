@@ -1,0 +1,317 @@
+"""The pytest face of the checker: `pytest --pyargs conformance.suite --conformance-url URL`.
+
+Registered through the `pytest11` entry point, so it loads into every pytest session. Until the suite
+(`conformance.suite`) is collected it only adds its options, each mirroring a flag of `conformance run`
+(`--base-url` as `--conformance-url`, `--budget` as `--conformance-budget`, ...: read off the definition the
+CLI uses too, `conformance.checker.run_options`, so the two cannot drift), and imports nothing of the
+checker. When the suite is collected:
+
+- every requirement of the catalogue is one item, named by its ID and text and marked `must` or `should`,
+  with its group (`auth`, `list`, ...), and `destructive` when only checks that write can verify it;
+- the first item to run starts the session's one run (`conformance.checker.runner.run`), over the
+  requirements whose items are still selected after `-k`, `-m` and `--lf`. A session that selected no
+  destructive item runs read-only: it sends nothing that could write, and checks each selected
+  requirement with the checks that only read;
+- each item reports its requirement: passed; failed with the finding; skipped with the reason it was not
+  run; xfail for a failure the baseline knows. A failed SHOULD passes with a ConformanceWarning unless
+  `--conformance-strict` (as `conformance run` exits 0 for it unless `--strict`);
+- the conformance reports are written into `--conformance-report-dir` (default `reports/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+if TYPE_CHECKING:
+    from conformance.catalogue import Requirement
+    from conformance.checker.profile import RunOptions
+    from conformance.checker.results import RequirementResult
+    from conformance.checker.runner import RunOutcome
+
+SUITE_MODULE = Path(__file__).resolve().parent / "suite" / "test_requirements.py"
+OUTCOME_FIXTURE = "conformance_outcome"
+RENAMED = {"base_url": "url"}  # `conformance run` options that the plugin names otherwise
+LEFT_TO_PYTEST = frozenset({"only", "skip"})  # selection is pytest's own (-k, -m)
+SHORT_TEXT = 60  # characters of a requirement's text in its item's name
+
+_PREPARED = pytest.StashKey[tuple[dict[str, Any], "RunOptions"]]()
+_RAN = pytest.StashKey[tuple["RunOutcome", Path]]()
+
+
+class ConformanceWarning(UserWarning):
+    """A SHOULD requirement failed (without --conformance-strict), or a known failure passes now."""
+
+
+# -- options --------------------------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add `--conformance-*`: the options of `conformance run`, but those that select (pytest's -k and -m do)."""
+    group = parser.getgroup("conformance", "conformance checking (pytest --pyargs conformance.suite)")
+    for action in _run_options():
+        settings: dict[str, Any] = {
+            "dest": f"conformance_{action.dest}",
+            "action": type(action),
+            "default": None,  # None is "not given": the environment and config files may still set it
+            "help": action.help,
+        }
+        if action.choices:
+            settings["choices"] = action.choices
+        if action.metavar:
+            settings["metavar"] = action.metavar
+        group.addoption(_plugin_flag(action.dest), **settings)
+
+
+def _run_options() -> list[argparse.Action]:
+    """The options of `conformance run` that the plugin mirrors, as the CLI defines them."""
+    from conformance.checker.run_options import add_run_arguments  # light: argparse and the profile only
+
+    parser = argparse.ArgumentParser(add_help=False)
+    add_run_arguments(parser)
+    return [action for action in parser._actions if action.dest not in LEFT_TO_PYTEST]  # argparse lists no other way
+
+
+def _plugin_flag(dest: str) -> str:
+    return "--conformance-" + RENAMED.get(dest, dest).replace("_", "-")
+
+
+def _plugin_words(message: str) -> str:
+    """A checker message in the plugin's words: `--base-url` becomes `--conformance-url`, and so on."""
+    flags = {action.option_strings[-1]: _plugin_flag(action.dest) for action in _run_options()}
+    return re.sub(r"--[a-z][a-z-]*", lambda match: flags.get(match.group(), match.group()), message)
+
+
+# -- the suite ------------------------------------------------------------------------------------------------
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> None:
+    """Just before the suite module is imported, register its markers (so `--strict-markers` accepts them)."""
+    if module_path.name == SUITE_MODULE.name and module_path.resolve() == SUITE_MODULE:
+        for line in _marker_lines():
+            parent.config.addinivalue_line("markers", line)
+
+
+def _marker_lines() -> list[str]:
+    from conformance.catalogue import catalogue
+
+    groups = dict.fromkeys(item.group for item in catalogue())
+    return [
+        "must: a MUST requirement of the Partner WebHooks contract",
+        "should: a SHOULD requirement (it fails only with --conformance-strict)",
+        "destructive: only checks that write to the target (create, update, delete records) can verify it",
+        *(f"{group.lower()}: the {group} requirements of the contract" for group in groups),
+    ]
+
+
+def requirement_params() -> list[Any]:
+    """One parameter per catalogue requirement: named `ID text`, marked with its level, group and
+    `destructive` when no read-only check verifies it (derived from what the checks do)."""
+    from conformance.catalogue import catalogue
+    from conformance.checker.runner import read_only_requirements
+
+    read_only = read_only_requirements()
+    return [
+        pytest.param(
+            item.id,
+            id=f"{item.id} {_short(item.text)}",
+            marks=[getattr(pytest.mark, name) for name in marker_names(item, read_only)],
+        )
+        for item in catalogue()
+    ]
+
+
+def marker_names(item: Requirement, read_only: frozenset[str]) -> list[str]:
+    """The markers of a requirement's item: its level, its group, and `destructive` unless read-only checkable."""
+    names = [item.level.lower(), item.group.lower()]
+    if item.id not in read_only:
+        names.append("destructive")
+    return names
+
+
+def _short(text: str) -> str:
+    plain = " ".join(text.replace("`", "").split())
+    if len(plain) <= SHORT_TEXT:
+        return plain.rstrip(".")
+    return plain[:SHORT_TEXT].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
+def _requirement_id(item: pytest.Item) -> str | None:
+    """The requirement an item of the suite reports; None for any other item."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or OUTCOME_FIXTURE not in getattr(item, "fixturenames", ()):
+        return None
+    return callspec.params.get("requirement_id")
+
+
+# -- the run --------------------------------------------------------------------------------------------------
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With suite items selected, make the run's options now: a bad option is a usage error before any item."""
+    chosen = [item for item in session.items if _requirement_id(item)]
+    if not chosen or session.config.option.collectonly:
+        return
+    from conformance.checker.profile import ConfigError
+
+    try:
+        session.config.stash[_PREPARED] = _prepare(session.config, chosen)
+    except ConfigError as error:
+        _write_error_report(session.config, str(error))
+        raise pytest.UsageError(f"conformance: {_plugin_words(str(error))}") from None
+
+
+def _prepare(config: pytest.Config, chosen: list[pytest.Item]) -> tuple[dict[str, Any], RunOptions]:
+    """The target options and run options, as `conformance run` makes them (flags, then CONFORMANCE_*, then
+    config files), restricted to the chosen requirements, and read-only when none of them is destructive."""
+    from conformance.checker.profile import make_options, resolve_options
+
+    flags = {action.dest: config.getoption(f"conformance_{action.dest}") for action in _run_options()}
+    merged = resolve_options(flags)
+    options = make_options(merged)
+    ids = frozenset(filter(None, map(_requirement_id, chosen)))
+    skip = options.skip | (ids - options.only if options.only else frozenset())  # CONFORMANCE_ONLY still holds
+    destructive = any(item.get_closest_marker("destructive") for item in chosen)
+    return merged, replace(options, only=ids, skip=skip, read_only=not destructive)
+
+
+def _write_error_report(config: pytest.Config, message: str) -> None:
+    """As `conformance run` does for a usage error: a report that says what happened (best effort)."""
+    from conformance.checker.runner import error_outcome
+    from conformance.reports import write_reports
+
+    directory = config.getoption("conformance_report_dir") or "reports"
+    with contextlib.suppress(OSError):  # the usage error is what the user needs to see
+        write_reports(error_outcome(message), Path(directory))
+
+
+@pytest.fixture(scope="session")
+def conformance_outcome(request: pytest.FixtureRequest) -> RunOutcome:
+    """The session's one conformance run, over the requirements whose items are selected; reports written."""
+    from conformance.checker.runner import run
+    from conformance.checker.verdict import ExitCode
+    from conformance.reports import write_reports
+
+    config = request.config
+    merged, options = config.stash[_PREPARED]
+    outcome = run(options, merged, _say(config))
+    try:
+        path = write_reports(outcome, options.report_dir)
+    except OSError as problem:
+        _usage_error(f"cannot write the reports into {options.report_dir}: {problem}")
+    if outcome.exit_code == ExitCode.USAGE:  # nothing was checked: keys missing, a spec or baseline unreadable
+        _usage_error(str(outcome.error))
+    config.stash[_RAN] = (outcome, path)
+    return outcome
+
+
+def _usage_error(message: str) -> NoReturn:
+    """End the session as pytest ends it for a bad option: one line, exit code 4."""
+    pytest.exit(f"conformance: {_plugin_words(message)}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _say(config: pytest.Config):
+    """The run's progress lines, on the terminal (not into the first item's captured output)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str) -> None:
+        if reporter is None or config.get_verbosity() < 0:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(f"conformance: {line}")
+
+    return say
+
+
+# -- each item's outcome --------------------------------------------------------------------------------------
+
+
+def report_requirement(outcome: RunOutcome, requirement_id: str) -> None:
+    """End the calling item as the run found its requirement: return (passed), fail, skip, xfail or warn."""
+    __tracebackhide__ = True  # a skip or failure is reported at the item, not here
+    entry = outcome.results.by_id[requirement_id]
+    known = outcome.baseline is not None and requirement_id in outcome.baseline.accepted
+    if entry.status == "passed":
+        if known:
+            warnings.warn(ConformanceWarning(_fixed_text(outcome, requirement_id)), stacklevel=2)
+        return
+    if entry.status == "not-run":
+        if outcome.error is not None:
+            pytest.fail(f"not run: the run did not complete ({outcome.error}); {entry.not_run_reason}", pytrace=False)
+        pytest.skip(entry.not_run_reason or "not run")
+    text = _failure_text(outcome, entry)
+    if known:
+        from conformance.reports.digest import KNOWN_FAILURE
+
+        pytest.xfail(f"{KNOWN_FAILURE}: {text.splitlines()[0]}")
+    if entry.requirement.level == "SHOULD" and not outcome.options.strict:
+        warnings.warn(ConformanceWarning(text), stacklevel=2)
+        return
+    pytest.fail(text, pytrace=False)
+
+
+def _failure_text(outcome: RunOutcome, entry: RequirementResult) -> str:
+    """The finding as a reader needs it: the requirement, expected, actual, and curl commands that
+    reproduce it (keys as ${CONFORMANCE_*} references, never values)."""
+    from conformance.checker.evidence import Redactor
+
+    requirement = entry.requirement
+    lines = [f"{requirement.id} ({requirement.level}) failed: {requirement.text}"]
+    if entry.findings:
+        finding = entry.findings[0]
+        lines += [f"expected: {finding.expected}", f"actual:   {finding.actual}"]
+        if finding.exchanges:
+            lines.append("reproduce (keys from the CONFORMANCE_* environment variables):")
+            lines += [f"  {exchange.curl()}" for exchange in finding.exchanges]
+    more = entry.failures - 1
+    lines.append(
+        (f"{more} more failed assertion(s); " if more > 0 else "")
+        + f"see {outcome.options.report_dir / 'report.json'}; rerun: pytest --pyargs conformance.suite "
+        + f"-k {requirement.id} --conformance-seed {outcome.results.seed}"
+    )
+    return Redactor(outcome.profile.secrets() if outcome.profile else {})("\n".join(lines))
+
+
+def _fixed_text(outcome: RunOutcome, requirement_id: str) -> str:
+    assert outcome.baseline is not None
+    return f"{requirement_id} passes now, but the baseline {outcome.baseline.path} lists it as a known failure"
+
+
+# -- the session's summary ------------------------------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """After the items: the run's verdict, the baseline's account, and where the reports are."""
+    ran = config.stash.get(_RAN, None)
+    if ran is None:
+        return
+    outcome, path = ran
+    terminalreporter.section("conformance")
+    for line in summary_lines(outcome, path):
+        terminalreporter.write_line(line)
+
+
+def summary_lines(outcome: RunOutcome, path: Path) -> list[str]:
+    """The lines of the session's conformance summary."""
+    chosen = [entry for item, entry in outcome.results.by_id.items() if item in outcome.options.only]
+    statuses = [entry.status for entry in chosen]
+    lines = [
+        f"{outcome.verdict.upper()}: {statuses.count('passed')} passed, {statuses.count('failed')} failed, "
+        f"{statuses.count('not-run')} not-run of {len(chosen)} requirements ({outcome.requests} requests, "
+        f"{outcome.duration:.1f} s, seed {outcome.results.seed}); report: {path}"
+    ]
+    if outcome.options.read_only:
+        lines.append("read-only run (no destructive item selected): nothing that writes was sent")
+    if outcome.baseline is not None:
+        lines.append(outcome.baseline.summary())
+    if outcome.error is not None:
+        lines.append(f"the run did not complete: {outcome.error}")
+    return lines

@@ -1,0 +1,73 @@
+"""What every rendering of a report says the same way: the headline, a requirement's one-line reason, and
+whether a failure fails the run. All of it is read off the report model (`build_report`) alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LEVELS = ("MUST", "SHOULD")
+STATUSES = ("passed", "failed", "not-run")
+KNOWN_FAILURE = "known failure (baseline)"
+REASON_LIMIT = 200  # characters of a one-line reason
+
+
+def one_line(text: str, limit: int = REASON_LIMIT) -> str:
+    """The text on one line, cut to `limit` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def reason(requirement: dict[str, Any]) -> str:
+    """Why a requirement is not passed, on one line: what came back (failed) or why it was not run."""
+    if requirement["status"] == "failed":
+        findings = requirement["findings"]
+        if not findings:
+            return f"{requirement['failures']} failed assertion(s)"
+        return one_line(findings[0]["actual"])
+    return one_line(requirement.get("reason") or "")
+
+
+def not_run_by_reason(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The not-run requirements' IDs grouped by the reason they were not run, in catalogue order."""
+    grouped: dict[str, list[str]] = {}
+    for requirement in report["requirements"]:
+        if requirement["status"] == "not-run":
+            grouped.setdefault(reason(requirement), []).append(requirement["id"])
+    return grouped
+
+
+def fails_run(requirement: dict[str, Any], strict: bool) -> bool:
+    """Whether this requirement's status fails the run: a failed MUST, or a failed SHOULD under --strict,
+    unless the baseline lists it as a known failure."""
+    if requirement["status"] != "failed" or requirement.get("baselined"):
+        return False
+    return requirement["level"] == "MUST" or strict
+
+
+def headline(report: dict[str, Any]) -> str:
+    """`NONCONFORMANT: 2 of 55 requirements failed (1 MUST, 1 SHOULD), 50 passed, 3 not run`."""
+    counts = report["counts"]
+    total = len(report["requirements"])
+    failed = counts["must_failed"] + counts["should_failed"]
+    passed = counts["must_passed"] + counts["should_passed"]
+    not_run = counts["must_not_run"] + counts["should_not_run"]
+    return (
+        f"{report['verdict'].upper()}: {failed} of {total} requirements failed "
+        f"({counts['must_failed']} MUST, {counts['should_failed']} SHOULD), {passed} passed, {not_run} not run"
+    )
+
+
+def operations(report: dict[str, Any]) -> list[str]:
+    """The operations of the spec the run touched, for the requirement x operation matrix (sorted)."""
+    named = {item["operation"] for item in report["coverage"] if item["operation"] != "other"}
+    for requirement in report["requirements"]:
+        named.update(requirement["operations"])
+    return sorted(named)
+
+
+def target_name(report: dict[str, Any]) -> str:
+    """The target as a reader knows it."""
+    run = report["run"]
+    if run["reference_server"]:
+        return f"the bundled reference server ({run['target']})"
+    return run["target"] or "(no target reached)"

@@ -1,0 +1,1 @@
+"""The conformance suite for pytest: `pytest --pyargs conformance.suite --conformance-url URL`."""

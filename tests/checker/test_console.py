@@ -1,0 +1,112 @@
+"""What `conformance run` shows: progress (live on a terminal, plain lines in a log, none with --quiet) and a
+final summary table that says what the reports say."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.checker.console import RunConsole
+from conformance.checker.runner import SCENARIOS_ENGINE, RunOutcome
+from conformance.reports import redacted_report
+
+
+class Terminal(io.StringIO):
+    """Output that says it is a terminal, as a user's shell is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def check_with_console(check_reference: Any, console: RunConsole) -> RunOutcome:
+    """A scenarios-only run of the LIST group against a server that skips a record when paging."""
+    return check_reference(fault="list-off-by-one", engines=(SCENARIOS_ENGINE,), console=console, only="LIST")
+
+
+def test_plain_progress_is_one_line_per_phase_with_requests_and_findings(check_reference: Any) -> None:
+    log = io.StringIO()
+    outcome = check_with_console(check_reference, RunConsole(log))
+    lines = log.getvalue().splitlines()
+    assert [re.sub(r" \.\.\. \|.*", "", line[10:]) for line in lines] == [
+        f"checking {outcome.profile.base_url}",
+        "targeted scenarios",
+        "cleaning up",
+    ]
+    assert re.fullmatch(r"\[ +\d+\.\d s\] checking .* \| 0 requests, 0 findings on 0 requirements", lines[0])
+    requests, findings, failed = map(
+        int, re.findall(r"(\d+) requests, (\d+) findings on (\d+) requirements", lines[-1])[0]
+    )
+    assert requests > 0 and findings > 0 and failed == 1
+
+
+def test_quiet_console_shows_nothing(check_reference: Any) -> None:
+    log = io.StringIO()
+    console = RunConsole(log, quiet=True)
+    outcome = check_with_console(check_reference, console)
+    console.summary(redacted_report(outcome))
+    assert outcome.results.status("LIST-03") == "failed"
+    assert log.getvalue() == ""
+
+
+def test_terminal_gets_a_live_status_line_with_the_counters(check_reference: Any) -> None:
+    screen = Terminal()
+    console = RunConsole(screen)
+    check_with_console(check_reference, console)
+    shown = screen.getvalue()
+    assert console.live
+    assert "\x1b[" in shown  # the status line is redrawn in place
+    assert re.search(r"cleaning up · \d+ s · \d+ requests, \d+ findings on 1 requirements", shown)
+    assert " | " not in shown  # no plain-log counters on a terminal
+
+
+def test_summary_lists_each_failed_requirement_with_its_reason_and_the_counts(
+    check_reference: Any,
+) -> None:
+    log = io.StringIO()
+    outcome = check_with_console(check_reference, RunConsole(io.StringIO()))
+    report = redacted_report(outcome)
+    RunConsole(log).summary(report)
+    text = log.getvalue()
+    failed_row = next(line for line in text.splitlines() if line.startswith("LIST-03"))
+    first_finding = next(r for r in report["requirements"] if r["id"] == "LIST-03")["findings"][0]
+    assert "MUST" in failed_row and "FAILED" in failed_row and first_finding["actual"][:30] in failed_row
+    left_out = sum(1 for r in report["requirements"] if r["reason"] == "left out by --only/--skip")
+    assert re.search(rf"not-run \({left_out}\) +left out by --only/--skip", text)
+    counts = report["counts"]
+    must = (counts["must_passed"], counts["must_failed"], counts["must_not_run"])
+    assert re.search(r"^MUST +{} +{} +{} *$".format(*must), text, re.M)
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
+def test_cli_in_a_log_prints_plain_lines_and_quiet_prints_only_the_outcome(tmp_path: Path, quiet: bool) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    env |= {"CONFORMANCE_PARTNER_KEY": "partner-key-value", "CONFORMANCE_DEVELOPER_KEY": "developer-key-value"}
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--base-url", f"http://127.0.0.1:{port}"]
+        + (["--quiet"] if quiet else []),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert result.stdout.startswith("ERROR: 0 passed, 0 failed, 51 not-run") and result.stdout.count("\n") == 1
+    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    if quiet:
+        assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "unreachable" in line]
+        assert progress == []
+    else:
+        assert progress and all(" | " in line and "requests" in line for line in progress)
+        assert "\x1b[" not in result.stderr  # no terminal codes in a log
