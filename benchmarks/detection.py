@@ -161,10 +161,11 @@ def level_of(fault: Fault) -> str:
     return "MUST" if any(requirement(item).level == "MUST" for item in fault.breaks) else "SHOULD"
 
 
-def render(verdicts: list[Verdict], faults: list[Fault | None], tools: list[str], seed: int) -> str:
+def render(verdicts: list[Verdict], faults: list[Fault | None], tools: list[str], seed: int, jobs: int) -> str:
     """The detection section of RESULTS.md: headline, then one row per server."""
     by_key = {(v.fault, v.tool): v for v in verdicts}
-    lines = ["## Detection", "", f"Measured {harness.machine_line()}; seed {seed}.", ""]
+    at_once = "one run at a time" if jobs == 1 else f"{jobs} runs at a time (times include that contention)"
+    lines = ["## Detection", "", f"Measured {harness.machine_line()}; seed {seed}; {at_once}.", ""]
     lines += headline(verdicts, faults, tools)
     lines += ["", "| fault | breaks | " + " | ".join(_tool_title(t) for t in tools) + " |"]
     lines.append("|---|---|" + "---|" * len(tools))
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     against_clean(verdicts)
     args.json.write_text(json.dumps([asdict(v) for v in verdicts], indent=2) + "\n", encoding="utf-8")
-    harness.write_section("detection", render(verdicts, faults, tools, args.seed), args.output)
+    harness.write_section("detection", render(verdicts, faults, tools, args.seed, args.jobs), args.output)
     print(f"wrote the detection section of {args.output} and {args.json}", file=sys.stderr)
     return 0
 
