@@ -179,7 +179,7 @@ def _prepare(config: pytest.Config, chosen: list[pytest.Item]) -> tuple[dict[str
     ids = frozenset(filter(None, map(_requirement_id, chosen)))
     skip = options.skip | (ids - options.only if options.only else frozenset())  # CONFORMANCE_ONLY still holds
     destructive = any(item.get_closest_marker("destructive") for item in chosen)
-    return merged, replace(options, only=ids, skip=skip, read_only=not destructive)
+    return merged, replace(options, only=ids, skip=skip, read_only=options.read_only or not destructive)
 
 
 def _write_error_report(config: pytest.Config, message: str) -> None:

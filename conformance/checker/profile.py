@@ -161,6 +161,7 @@ OPTIONS: dict[str, tuple[str, Any]] = {
     "skip": ("CONFORMANCE_SKIP", _ids),
     "baseline": ("CONFORMANCE_BASELINE", Path),
     "update_baseline": ("CONFORMANCE_UPDATE_BASELINE", yes),
+    "read_only": ("CONFORMANCE_READ_ONLY", yes),
 }
 
 
@@ -235,6 +236,7 @@ def make_options(merged: dict[str, Any]) -> RunOptions:
         skip=merged.get("skip", frozenset()),
         baseline=merged.get("baseline"),
         update_baseline=bool(merged.get("update_baseline", False)),
+        read_only=bool(merged.get("read_only", False)),
     )
 
 

@@ -40,4 +40,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGrou
     how.add_argument(
         "--update-baseline", action="store_true", default=None, help="write this run's failures into --baseline"
     )
+    how.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="send only GET/HEAD/OPTIONS/TRACE: the checks that need writes are not-run (for a target whose data "
+        "must not change)",
+    )
     return how

@@ -3,7 +3,12 @@ what they claim, and a scenario that promises to write nothing is held to it."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,3 +89,20 @@ def test_a_scenario_that_promises_to_read_only_but_writes_is_a_checker_error(ref
     run_scenario(state, Scenario("sneaky", ("LIST-06",), lambda probe: probe.create(), writes=False))
     assert results.status("LIST-06") == "not-run"
     assert "internal error in sneaky: WriteRefused" in (results.by_id["LIST-06"].not_run_reason or "")
+
+
+def test_the_cli_read_only_flag_sends_no_write_and_says_so_in_the_report(
+    reference_server: RunningServer, tmp_path: Path
+) -> None:
+    methods = count_methods(reference_server)
+    keys = {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")} | keys
+    command = ["run", "--base-url", reference_server.base_url, "--read-only", "--budget", "quick", "--seed", "1", "-q"]
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *command], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert result.returncode == 0, result.stderr
+    assert methods["GET"] > 0 and set(methods) <= SAFE_METHODS
+    assert any("read-only run" in note for note in report["run"]["notes"])
+    assert READ_ONLY in next(r["reason"] for r in report["requirements"] if r["id"] == "LIST-03")
