@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import conformance_cli, free_port
 
 from conformance.catalogue import ids
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        timeout=120,
-    )
+    return conformance_cli("run", *args, cwd=cwd, env=env)
 
 
 def _report(directory: Path) -> dict:
@@ -38,7 +22,7 @@ def _report(directory: Path) -> dict:
 
 def test_unreachable_target_exits_3_with_one_line_and_a_report(tmp_path: Path) -> None:
     keys = {"CONFORMANCE_PARTNER_KEY": "p-secret", "CONFORMANCE_DEVELOPER_KEY": "d-secret"}
-    result = run_cli("--base-url", f"http://127.0.0.1:{_free_port()}", cwd=tmp_path, env=keys)
+    result = run_cli("--base-url", f"http://127.0.0.1:{free_port()}", cwd=tmp_path, env=keys)
     assert result.returncode == 3
     assert "Traceback" not in result.stderr + result.stdout
     assert [line for line in result.stderr.splitlines() if "error" in line] == [

@@ -4,15 +4,12 @@ final summary table that says what the reports say."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import conformance_cli, free_port
 
 from conformance.checker.console import RunConsole
 from conformance.checker.runner import SCENARIOS_ENGINE, RunOutcome
@@ -87,20 +84,9 @@ def test_summary_lists_each_failed_requirement_with_its_reason_and_the_counts(
 
 @pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 def test_cli_in_a_log_prints_plain_lines_and_quiet_prints_only_the_outcome(tmp_path: Path, quiet: bool) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
-    env |= {"CONFORMANCE_PARTNER_KEY": "partner-key-value", "CONFORMANCE_DEVELOPER_KEY": "developer-key-value"}
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--base-url", f"http://127.0.0.1:{port}"]
-        + (["--quiet"] if quiet else []),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=60,
-    )
+    keys = {"CONFORMANCE_PARTNER_KEY": "partner-key-value", "CONFORMANCE_DEVELOPER_KEY": "developer-key-value"}
+    quietly = ["--quiet"] if quiet else []
+    result = conformance_cli("run", "--base-url", f"http://127.0.0.1:{free_port()}", *quietly, cwd=tmp_path, env=keys)
     assert result.returncode == 3
     assert result.stdout.startswith("ERROR: 0 passed, 0 failed, 51 not-run") and result.stdout.count("\n") == 1
     progress = [line for line in result.stderr.splitlines() if line.startswith("[")]

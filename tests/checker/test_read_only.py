@@ -4,15 +4,12 @@ what they claim, and a scenario that promises to write nothing is held to it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from served import count_methods
+from support import conformance_cli, count_methods
 
 from conformance.catalogue import ids
 from conformance.checker.budget import BUDGETS
@@ -96,11 +93,8 @@ def test_the_cli_read_only_flag_sends_no_write_and_says_so_in_the_report(
 ) -> None:
     methods = count_methods(reference_server)
     keys = {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")} | keys
-    command = ["run", "--base-url", reference_server.base_url, "--read-only", "--budget", "quick", "--seed", "1", "-q"]
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *command], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    command = ["--base-url", reference_server.base_url, "--read-only", "--budget", "quick", "--seed", "1", "-q"]
+    result = conformance_cli("run", *command, cwd=tmp_path, env=keys)
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert result.returncode == 0, result.stderr
     assert methods["GET"] > 0 and set(methods) <= SAFE_METHODS

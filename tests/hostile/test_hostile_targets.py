@@ -11,7 +11,6 @@ waited out, it leaves a conforming target conformant (exit 0).
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from support import free_port
 
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import GIVE_UP_AFTER, MAX_429_RETRIES, MAX_BODY_BYTES
@@ -104,17 +104,11 @@ def upstream_url(proxy: HostileServer) -> str:
     return f"http://{proxy.upstream.hostname}:{proxy.upstream.port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # -- the target is not there, or not the API --------------------------------------------------------------
 
 
 def test_refused_connection_ends_the_run_as_unreachable(checker) -> None:
-    run = checker(f"http://127.0.0.1:{_free_port()}")
+    run = checker(f"http://127.0.0.1:{free_port()}")
 
     report = assert_ended(run, 3)
     assert "target unreachable" in run.error_lines()[0] and "Connection refused" in run.error_lines()[0]

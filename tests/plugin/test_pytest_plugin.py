@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from served import count_methods
+from support import count_methods
 
 from conformance.catalogue import catalogue, ids, requirement
 from conformance.checker.client import SAFE_METHODS

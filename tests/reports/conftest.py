@@ -18,13 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from support import conformance_cli, free_port
 from written_reports import (
     HOSTILE_BODY,
     WrittenRun,
     check_and_report,
     check_target_and_report,
-    conformance_cli,
-    free_port,
 )
 
 from conformance.checker.client import COLLECTION_PATH

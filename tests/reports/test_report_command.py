@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from written_reports import WrittenRun, conformance_cli
+from support import conformance_cli
+from written_reports import WrittenRun
 
 from conformance.cli import main
 

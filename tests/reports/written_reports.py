@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
@@ -82,26 +78,6 @@ def check_target_and_report(directory: Path, base_url: str, **flags: Any) -> Wri
     outcome = run(replace(make_options(merged), engines=(SCENARIOS_ENGINE,)), merged)
     write_reports(outcome, directory)
     return WrittenRun(directory, int(outcome.exit_code))
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound and released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def conformance_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`conformance ARGS` in a subprocess, with no CONFORMANCE_* variables but those in `env`."""
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("CONFORMANCE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        timeout=120,
-    )
 
 
 @cache
