@@ -16,6 +16,12 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3  # the run could not complete: target unreachable, timed out, interrupted
 
 
+def fails_the_run(level: str, *, strict: bool, known: bool) -> bool:
+    """The one rule for a failed requirement: a MUST, or a SHOULD under --strict, fails the run, unless a
+    baseline lists it as a known failure. The verdict, the exit code and every report apply it."""
+    return not known and (level == "MUST" or strict)
+
+
 def verdict_of(
     results: Results,
     *,
@@ -33,8 +39,8 @@ def verdict_of(
     """
     if interrupted:
         return "error", ExitCode.INCOMPLETE
-    counted = results.failed("MUST") + (results.failed("SHOULD") if strict else [])
-    if any(entry.requirement.id not in known for entry in counted):
+    counted = [e for e in results.failed() if fails_the_run(e.requirement.level, strict=strict, known=False)]
+    if any(fails_the_run(e.requirement.level, strict=strict, known=e.requirement.id in known) for e in counted):
         return "nonconformant", ExitCode.NONCONFORMANT
     if counted:
         return "nonconformant", ExitCode.CONFORMANT if error is None else ExitCode.INCOMPLETE

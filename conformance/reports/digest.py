@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.checker.verdict import fails_the_run
+
 LEVELS = ("MUST", "SHOULD")
 STATUSES = ("passed", "failed", "not-run")
 KNOWN_FAILURE = "known failure (baseline)"
@@ -38,10 +40,9 @@ def not_run_by_reason(report: dict[str, Any]) -> dict[str, list[str]]:
 
 def fails_run(requirement: dict[str, Any], strict: bool) -> bool:
     """Whether this requirement's status fails the run: a failed MUST, or a failed SHOULD under --strict,
-    unless the baseline lists it as a known failure."""
-    if requirement["status"] != "failed" or requirement.get("baselined"):
-        return False
-    return requirement["level"] == "MUST" or strict
+    unless the baseline lists it as a known failure (`fails_the_run`)."""
+    known = bool(requirement.get("baselined"))
+    return requirement["status"] == "failed" and fails_the_run(requirement["level"], strict=strict, known=known)
 
 
 def headline(report: dict[str, Any]) -> str:
