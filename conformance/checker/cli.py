@@ -27,7 +27,8 @@ With --baseline FILE only a failure that FILE does not list counts (the verdict 
 Every option can also come from the environment (CONFORMANCE_BASE_URL, CONFORMANCE_PARTNER_KEY,
 CONFORMANCE_DEVELOPER_KEY, CONFORMANCE_SECOND_DEVELOPER_KEY, CONFORMANCE_BUDGET, ...) or from a
 [tool.conformance] table in pyproject.toml or a conformance.toml; flags win. Pass keys by environment.
-Without --base-url the bundled reference server is started and checked."""
+The bundled reference server is started and checked only when no base URL is configured anywhere; an
+empty one (CONFORMANCE_BASE_URL= as CI sets it for a missing secret) is a usage error."""
 
 
 def add_parser(subcommands: Any) -> None:

@@ -197,13 +197,34 @@ def resolve_options(
     merged: dict[str, Any] = {}
     for name, (variable, convert) in OPTIONS.items():
         value = flags.get(name)
+        source = f"--{name.replace('_', '-')}"
         if value is None and environ.get(variable):
             value = environ[variable]
+        if value is None and name == "base_url" and variable in environ:
+            value, source = environ[variable], variable
         if value is None and name in from_file:
-            value = from_file[name]
+            value, source = from_file[name], "the config file's base-url"
+        if name == "base_url" and value is not None and not str(value).strip():
+            raise ConfigError(empty_base_url(source))
         if value is not None:
             merged[name] = value if _already_converted(name, value) else convert(value)
     return merged
+
+
+def empty_base_url(source: str) -> str:
+    """Why an empty base URL is refused: CI gives an empty variable for a secret it withholds (a pull request
+    from a fork), and checking the bundled server instead would pass the gate without checking the target."""
+    return (
+        f"the base URL is empty ({source} is set but empty; is a CI secret missing?): set the target's URL, "
+        "or unset it to check the bundled reference server"
+    )
+
+
+def target_words(base_url: str | None, reference_server: bool) -> str:
+    """The target as a reader knows it: the bundled reference server (and where it ran), or the URL."""
+    if reference_server:
+        return f"the bundled reference server ({base_url})" if base_url else "the bundled reference server"
+    return base_url or "(no target reached)"
 
 
 def _already_converted(name: str, value: Any) -> bool:

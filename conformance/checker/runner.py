@@ -35,7 +35,7 @@ from conformance.checker.context import (
 from conformance.checker.ledger import Cleanup, Ledger
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.observer import ResponseObserver, ResponseSpec
-from conformance.checker.profile import ConfigError, RunOptions, TargetProfile, make_profile
+from conformance.checker.profile import ConfigError, RunOptions, TargetProfile, make_profile, target_words
 from conformance.checker.results import Results
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
@@ -133,7 +133,7 @@ def run(
 
 @contextlib.contextmanager
 def _target(target: dict[str, Any]) -> Iterator[tuple[TargetProfile, bool]]:
-    if target.get("base_url"):
+    if target.get("base_url") is not None:  # configured, even if empty: make_profile refuses an empty one
         yield make_profile(target), False
         return
     from conformance.reference.app import start_server
@@ -174,6 +174,7 @@ def _check(
     if watch is not None:
         watch(client.stats, results)
     state = RunState(profile, client, results, budget, seed, secrets.token_hex(4), spec, options.only, options.skip)
+    say(f"target: {target_words(profile.base_url, outcome.reference_server)}")
     try:
         _preflight(state, say)
         for engine in engines():
@@ -275,7 +276,7 @@ def _abort_if_silent(client: TargetClient, error: TransportError) -> None:
 def _preflight(state: RunState, say: Say) -> None:
     """One list call to see that the target is there, speaks the API and takes the keys; snapshot the user's
     shops. Its answer is judged only once it shows the API: a wrong --base-url is not a nonconformant target."""
-    say(f"checking {state.profile.base_url} ...")
+    say("preflight: is it the API, do the keys work ...")
     try:
         reply = state.client.list({"limit": 1}, observed=False)
     except TransportError as error:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.checker.evidence import Redactor
+from conformance.checker.profile import target_words
 from conformance.reports.html import render_html
 from conformance.reports.junit import render_junit
 from conformance.reports.markdown import render_markdown
@@ -80,6 +81,7 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
         "run": {
             "tool_version": __version__,
             "target": profile.base_url if profile else None,
+            "target_name": target_words(profile.base_url if profile else None, outcome.reference_server),
             "reference_server": outcome.reference_server,
             "spec": (
                 {

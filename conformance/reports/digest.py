@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.checker.profile import target_words
 from conformance.checker.verdict import fails_the_run
 
 LEVELS = ("MUST", "SHOULD")
@@ -68,7 +69,4 @@ def operations(report: dict[str, Any]) -> list[str]:
 
 def target_name(report: dict[str, Any]) -> str:
     """The target as a reader knows it."""
-    run = report["run"]
-    if run["reference_server"]:
-        return f"the bundled reference server ({run['target']})"
-    return run["target"] or "(no target reached)"
+    return target_words(report["run"]["target"], report["run"]["reference_server"])

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from conformance.reports.digest import KNOWN_FAILURE, fails_run, headline, one_line, reason
+from conformance.reports.digest import KNOWN_FAILURE, fails_run, headline, one_line, reason, target_name
 
 SUITE_PACKAGE = "conformance"
 RUN_SUITE = "RUN"
@@ -26,7 +26,7 @@ def render_junit(report: dict[str, Any]) -> str:
     groups: dict[str, list[dict[str, Any]]] = {}
     for requirement in report["requirements"]:
         groups.setdefault(requirement["group"], []).append(requirement)
-    suites = ET.Element("testsuites", name=_xml(f"conformance of {report['run']['target'] or 'the target'}"))
+    suites = ET.Element("testsuites", name=_xml(f"conformance of {target_name(report)}"))
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for number, (group, requirements) in enumerate(groups.items()):
         suite = _suite(suites, report, group, number)
