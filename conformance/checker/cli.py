@@ -17,11 +17,13 @@ from conformance.checker.verdict import ExitCode
 
 EPILOG = """\
 exit codes:
-  0  conformant: no MUST requirement failed (with --strict: no SHOULD either)
+  0  conformant: no MUST requirement failed (with --strict: no SHOULD either); also `incomplete`: none
+     failed, but not the whole contract was checked (a subset, or a MUST not run), unless --require-complete
   1  nonconformant: a MUST requirement failed (with --strict: or a SHOULD)
-  2  usage or configuration error: a bad flag or option, a spec that does not load
+  2  usage or configuration error: a bad flag or option, an empty base URL, a spec that does not load
   3  the run could not complete: target unreachable or not the API, keys rejected, requests left
-     without a usable answer, time ran out, interrupted
+     without a usable answer, time ran out, interrupted; or it checked nothing; or it is incomplete
+     and --require-complete is given
 With --baseline FILE only a failure that FILE does not list counts (the verdict still names them all).
 
 Every option can also come from the environment (CONFORMANCE_BASE_URL, CONFORMANCE_PARTNER_KEY,
@@ -99,11 +101,13 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def _summarise(outcome: Any, path: Path, console: RunConsole, *, quiet: bool) -> None:
     from conformance.reports import redacted_report
+    from conformance.reports.digest import incomplete_line
 
     results = outcome.results
     failed = results.failed()
     redact = Redactor(outcome.profile.secrets() if outcome.profile else {})
-    console.summary(redacted_report(outcome))
+    report = redacted_report(outcome)
+    console.summary(report)
     passed = sum(1 for e in results.by_id.values() if e.status == "passed")
     line = (
         f"{outcome.verdict.upper()}: {passed} passed, {len(failed)} failed, "
@@ -115,6 +119,8 @@ def _summarise(outcome: Any, path: Path, console: RunConsole, *, quiet: bool) ->
         print(outcome.baseline.summary(), file=sys.stderr)
     if outcome.error:
         print(f"conformance: error: {redact(outcome.error)}", file=sys.stderr)
+    elif incomplete_line(report):
+        print(f"conformance: {incomplete_line(report)}", file=sys.stderr)
     if outcome.cleanup.left_behind:
         print(
             f"conformance: {len(outcome.cleanup.left_behind)} record(s) could not be deleted (see the report)",

@@ -8,6 +8,7 @@ Each receives a `Probe` and states expectations with `probe.expect(...)`; a brok
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,9 @@ class RunState:
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
+    # Requirement -> checks of this run that cover it and have not finished: a run that stops early leaves
+    # every requirement out whose checks had not all run, rather than count what it saw so far as a pass.
+    unfinished: Counter[str] = field(default_factory=Counter)
     _shop_counter: int = 0
 
     def selected(self, covers: tuple[str, ...]) -> bool:

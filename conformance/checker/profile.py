@@ -81,6 +81,7 @@ class RunOptions:
     baseline: Path | None = None  # the known failures: only a failure not listed there fails the run
     update_baseline: bool = False  # write this run's failures into `baseline` (they become the known ones)
     read_only: bool = False  # send no request that writes: the checks that need writes are not-run
+    require_complete: bool = False  # an `incomplete` verdict (a MUST not run, a subset) exits 3, not 0
 
 
 # Option name -> (environment variable, converter). The single table the CLI, env and files share.
@@ -162,6 +163,7 @@ OPTIONS: dict[str, tuple[str, Any]] = {
     "baseline": ("CONFORMANCE_BASELINE", Path),
     "update_baseline": ("CONFORMANCE_UPDATE_BASELINE", yes),
     "read_only": ("CONFORMANCE_READ_ONLY", yes),
+    "require_complete": ("CONFORMANCE_REQUIRE_COMPLETE", yes),
 }
 
 
@@ -258,6 +260,7 @@ def make_options(merged: dict[str, Any]) -> RunOptions:
         baseline=merged.get("baseline"),
         update_baseline=bool(merged.get("update_baseline", False)),
         read_only=bool(merged.get("read_only", False)),
+        require_complete=bool(merged.get("require_complete", False)),
     )
 
 

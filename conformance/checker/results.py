@@ -57,6 +57,7 @@ class RequirementResult:
     findings: list[Finding] = field(default_factory=list)
     failures: int = 0  # all failed assertions, also those beyond the findings kept
     not_run_reason: str | None = None
+    selected: bool = True  # False when --only/--skip (or pytest's -k, -m) left it out of the run
     # Per operationId, the assertions about requests to it (of those whose operation is known), and the failed.
     operations: Counter[str] = field(default_factory=Counter)
     failed_operations: Counter[str] = field(default_factory=Counter)
@@ -118,6 +119,11 @@ class Results:
         with self._lock:
             entry = self.by_id[requirement_id]
             self.by_id[requirement_id] = RequirementResult(entry.requirement, not_run_reason=reason)
+
+    def deselect(self, requirement_id: str, reason: str) -> None:
+        """Leave a requirement out of the selection: not-run for `reason`, and not part of what was asked."""
+        self.leave_out(requirement_id, reason)
+        self.by_id[requirement_id].selected = False
 
     def status(self, requirement_id: str) -> str:
         return self.by_id[requirement_id].status

@@ -47,4 +47,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGrou
         help="send only GET/HEAD/OPTIONS/TRACE: the checks that need writes are not-run (for a target whose data "
         "must not change)",
     )
+    how.add_argument(
+        "--require-complete",
+        action="store_true",
+        default=None,
+        help="exit 3 unless every requirement was checked: an incomplete run (a MUST not run, a subset) does not "
+        "pass (for a vendor verification)",
+    )
     return how

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.catalogue import catalogue
 from conformance.checker.baseline import BaselineComparison, read_baseline
@@ -35,7 +36,14 @@ from conformance.checker.context import (
 from conformance.checker.ledger import Cleanup, Ledger
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.observer import ResponseObserver, ResponseSpec
-from conformance.checker.profile import ConfigError, RunOptions, TargetProfile, make_profile, target_words
+from conformance.checker.profile import (
+    ConfigError,
+    Credentials,
+    RunOptions,
+    TargetProfile,
+    make_profile,
+    target_words,
+)
 from conformance.checker.results import Results
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
@@ -126,7 +134,12 @@ def run(
         outcome.error = f"cannot write the baseline {options.baseline}: {problem}"
         return outcome
     outcome.verdict, outcome.exit_code = verdict_of(
-        results, strict=options.strict, error=outcome.error, interrupted=interrupted, known=known
+        results,
+        strict=options.strict,
+        error=outcome.error,
+        interrupted=interrupted,
+        known=known,
+        require_complete=options.require_complete,
     )
     return outcome
 
@@ -174,17 +187,18 @@ def _check(
     if watch is not None:
         watch(client.stats, results)
     state = RunState(profile, client, results, budget, seed, secrets.token_hex(4), spec, options.only, options.skip)
-    say(f"target: {target_words(profile.base_url, outcome.reference_server)}")
+    say(f"checking {target_words(profile.base_url, outcome.reference_server)} ...")  # the first line names it
+    planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
+    if options.read_only:
+        for engine in (engine for engine in planned if engine.needs_writes):
+            _not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")
+        planned = [engine for engine in planned if not engine.needs_writes]
+    _plan(state, planned)
     try:
         _preflight(state, say)
-        for engine in engines():
-            if options.engines and engine.name not in options.engines:
-                continue
-            if options.read_only and engine.needs_writes:
-                _not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")
-                continue
+        for engine in planned:
             if time.monotonic() > deadline:
-                _not_run(results, engine.covers, f"the {budget.name} budget's time ran out before {engine.name}")
+                _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out before {engine.name}")
                 continue
             say(f"{engine.name} ...")
             try:
@@ -196,6 +210,10 @@ def _check(
                 raise
             except Exception as error:  # a bug of ours must not cost the user the rest of the run
                 _checker_error(state, engine.covers, engine.name, error)
+            if time.monotonic() > deadline:  # the engine was cut short at the run's deadline
+                _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out during {engine.name}")
+            if engine.name != SCENARIOS_ENGINE:  # each scenario counts itself done (`run_scenario`)
+                state.unfinished.subtract(engine.covers)
         _check_preexisting_unchanged(state, outcome)
         raise_if_interrupted()  # an interrupt that Python swallowed (see `interrupt`) still ends the run as one
         if client.stats.transport_errors:
@@ -204,7 +222,9 @@ def _check(
                 "what they would have checked is not-run (the report's notes say which)"
             )
     except (RunAborted, KeyboardInterrupt) as error:
-        _not_run(results, [item.id for item in catalogue()], f"the run stopped early: {str(error) or 'interrupted'}")
+        stopped = f"the run stopped early: {str(error) or 'interrupted'}"
+        _leave_out_unfinished(state, None, stopped)
+        _not_run(results, [item.id for item in catalogue()], stopped)
         raise
     finally:
         outcome.notes += [f"{source}: {note}" for source, notes in results.notes.items() for note in notes]
@@ -216,6 +236,27 @@ def _check(
         outcome.coverage = dict(client.stats.by_operation)
         client.close()
         _apply_selection(results, options)
+
+
+def _plan(state: RunState, planned: list[Engine]) -> None:
+    """Count, per requirement, the checks of this run that cover it (`RunState.unfinished`): each scenario,
+    each other engine, and the every-answer checks, which finish only with the run."""
+    state.unfinished.update(EVERY_ANSWER_COVERS)
+    for engine in planned:
+        if engine.name == SCENARIOS_ENGINE:
+            for item in SCENARIOS:
+                state.unfinished.update(item.covers)
+        else:
+            state.unfinished.update(engine.covers)
+
+
+def _leave_out_unfinished(state: RunState, engine: Engine | None, reason: str) -> None:
+    """The run ends before `engine` (None: before anything still unfinished): every requirement whose checks
+    had not all run is not-run for `reason`, whatever was seen of it so far, except a failure, which stands."""
+    pending = engine.covers if engine is not None else [item for item, count in state.unfinished.items() if count > 0]
+    for requirement_id in pending:
+        if state.results.status(requirement_id) != "failed":
+            state.results.leave_out(requirement_id, reason)
 
 
 def engines() -> list[Engine]:
@@ -240,6 +281,13 @@ def read_only_requirements() -> frozenset[str]:
 
 def run_scenario(state: RunState, item: Scenario) -> None:
     """Run one scenario; what it could not exercise is not-run with the reason."""
+    try:
+        _run_scenario(state, item)
+    finally:
+        state.unfinished.subtract(item.covers)
+
+
+def _run_scenario(state: RunState, item: Scenario) -> None:
     if not state.selected(item.covers):
         return
     if item.writes and state.client.read_only:
@@ -274,36 +322,99 @@ def _abort_if_silent(client: TargetClient, error: TransportError) -> None:
 
 
 def _preflight(state: RunState, say: Say) -> None:
-    """One list call to see that the target is there, speaks the API and takes the keys; snapshot the user's
-    shops. Its answer is judged only once it shows the API: a wrong --base-url is not a nonconformant target."""
-    say("preflight: is it the API, do the keys work ...")
-    try:
-        reply = state.client.list({"limit": 1}, observed=False)
-    except TransportError as error:
-        why = "target unreachable" if error.exchange.status is None else "no usable answer from the target"
-        raise RunAborted(f"{why}: {error}") from error
-    if reply.status == 401:
-        raise RunAborted("the target rejected the keys (401 on a list call): check the partner and developer keys")
-    wrong = _not_the_api(reply)
+    """Before any judgement, establish that the target is the API and that each key works, and stop the run
+    (RunAborted: exit 3, one line saying what to fix) when not: a wrong option must never produce findings.
+    Then snapshot the user's shops."""
+    profile = state.profile
+    reply = _first_list(state, profile.primary)
+    if reply.status in KEYS_REJECTED:
+        raise RunAborted(
+            f"the target rejected the partner or developer key ({reply.status} on a list call): check "
+            "CONFORMANCE_PARTNER_KEY, CONFORMANCE_DEVELOPER_KEY and --partner-key-header"
+        )
+    wrong = _not_the_api(reply, profile.base_url)
     if wrong is not None:
         raise RunAborted(wrong)
     state.client.observe(reply)
-    for shop_id in state.profile.shop_ids:
+    if profile.second is not None:
+        reply = _first_list(state, profile.second)
+        if reply.status in KEYS_REJECTED:
+            raise RunAborted(
+                f"the target rejected the second developer key ({reply.status} on a list call): check "
+                "CONFORMANCE_SECOND_DEVELOPER_KEY (a developer key of another company)"
+            )
+        state.client.observe(reply)
+    for shop_id in profile.shop_ids:
         state.preexisting[shop_id] = _records_in_shop(state, shop_id)
+    if profile.second is not None and not state.client.read_only and state.selected(_needs_second_key()):
+        _refuse_a_second_key_of_the_same_company(state)
 
 
-def _not_the_api(reply: Reply) -> str | None:
-    """Why the first answer shows that --base-url does not lead to the API (None when it may): a redirect,
-    which the checker never follows, or a body that is not JSON (an HTML page, a proxy's error, nothing)."""
-    where = "is --base-url the API's own address?"
-    if 300 <= reply.status < 400:
-        location = reply.headers.get("Location", "nowhere")
-        return f"the target redirects a list call ({reply.status} to {location}); the checker follows none: {where}"
-    if reply.json_or_none() is None:
-        shown = reply.text.strip().replace("\n", " ")[:80]
-        kind = reply.content_type or "no Content-Type"
-        return f"the target answers a list call with {reply.status}, {kind}, not JSON ({shown!r}): {where}"
-    return None
+KEYS_REJECTED = frozenset({401, 403})  # a list call with the configured keys: they do not work here
+NOT_THE_API = frozenset({404, 405})  # the collection answers every key holder's list: this is not it
+
+
+def _first_list(state: RunState, identity: Credentials) -> Reply:
+    try:
+        return state.client.list({"limit": 1}, identity=identity, observed=False)
+    except TransportError as error:
+        why = "target unreachable" if error.exchange.status is None else "no usable answer from the target"
+        raise RunAborted(f"{why}: {error}") from error
+
+
+def _not_the_api(reply: Reply, base_url: str) -> str | None:
+    """Why the first answer shows that --base-url does not lead to the API (None when it may): a 404 or 405
+    for the collection, a redirect (the checker follows none), or a body that is not JSON (an HTML page, a
+    proxy's error, nothing)."""
+    if reply.status in NOT_THE_API:
+        seen = f"a list call answered {reply.status}"
+    elif 300 <= reply.status < 400:
+        seen = f"a list call is redirected ({reply.status} to {reply.headers.get('Location', 'nowhere')})"
+    elif reply.json_or_none() is None:
+        shown = reply.text.strip().replace("\n", " ")[:60]
+        seen = f"a list call answered {reply.status}, {reply.content_type or 'no Content-Type'}, not JSON ({shown!r})"
+    else:
+        return None
+    hint = "it should end before /api/v1/..."
+    path = urlsplit(base_url).path
+    if "/api/v1" in path:
+        hint += f" (drop {path[path.index('/api/v1'):]!r} from it)"
+    return f"not the API at {base_url}: {seen}; check --base-url: {hint}"
+
+
+def _needs_second_key() -> tuple[str, ...]:
+    return tuple(item for scenario in SCENARIOS if scenario.needs == SECOND_KEY for item in scenario.covers)
+
+
+def _refuse_a_second_key_of_the_same_company(state: RunState) -> None:
+    """RunAborted when the second developer key belongs to the first key's company: tenancy cannot be judged
+    then, and every tenancy check would cry wolf. Each key creates a record in a run-marked shop; the keys
+    are of one company when the second key reads the first key's record and both records name one company.
+    (A target that lets another company read a record, TENANT-01, still shows two companies.) Both records
+    are deleted at once; the ledger deletes them at the end if that fails."""
+    probe = Probe(state, "preflight")
+    first, second = state.profile.primary, state.profile.second
+    assert second is not None
+    created = []
+    try:
+        for identity in (first, second):
+            reply = state.client.create(probe.body(), identity=identity)
+            record = reply.json_or_none()
+            if reply.status not in (200, 201) or not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                return  # the scenarios judge the create; the tenancy checks will show what they can
+            created.append((record["id"], identity))
+        theirs = probe.read(created[0][0], identity=second)
+        own = probe.read(created[1][0], identity=second)
+        company = theirs.get("companyId") if theirs else None
+        if company is not None and own is not None and own.get("companyId") == company:
+            raise RunAborted(
+                "the second developer key belongs to the same company as the first (it reads the first key's "
+                "records): tenancy cannot be judged; set CONFORMANCE_SECOND_DEVELOPER_KEY to a key of another company"
+            )
+    finally:
+        for webhook_id, identity in created:
+            with contextlib.suppress(TransportError):
+                state.client.delete(webhook_id, identity=identity)
 
 
 def _records_in_shop(state: RunState, shop_id: str) -> list[dict[str, Any]]:
@@ -333,7 +444,7 @@ def _apply_selection(results: Results, options: RunOptions) -> None:
     for item in catalogue():
         chosen = (not options.only or item.id in options.only) and item.id not in options.skip
         if not chosen:
-            results.leave_out(item.id, "left out by --only/--skip")
+            results.deselect(item.id, "left out by --only/--skip")
         elif results.status(item.id) == "not-run" and results.by_id[item.id].not_run_reason is None:
             results.not_run(item.id, "no check exercised it in this run")
 

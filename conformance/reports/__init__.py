@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from conformance import __version__
 from conformance.checker.evidence import Redactor
 from conformance.checker.profile import target_words
+from conformance.checker.verdict import completeness_of
 from conformance.reports.html import render_html
 from conformance.reports.junit import render_junit
 from conformance.reports.markdown import render_markdown
@@ -113,7 +114,19 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
             "already_gone": outcome.cleanup.already_gone,
             "left_behind": [{"id": item.id, "reason": item.reason} for item in outcome.cleanup.left_behind],
         },
+        "completeness": _completeness(outcome),
         "baseline": baseline.to_dict() if baseline else None,
+    }
+
+
+def _completeness(outcome: RunOutcome) -> dict[str, Any]:
+    completeness = completeness_of(outcome.results, strict=outcome.options.strict)
+    return {
+        "selected": completeness.selected,
+        "total": completeness.total,
+        "subset": completeness.subset,
+        "unchecked": completeness.unchecked,
+        "summary": completeness.summary(),
     }
 
 

@@ -70,3 +70,10 @@ def operations(report: dict[str, Any]) -> list[str]:
 def target_name(report: dict[str, Any]) -> str:
     """The target as a reader knows it."""
     return target_words(report["run"]["target"], report["run"]["reference_server"])
+
+
+def incomplete_line(report: dict[str, Any]) -> str | None:
+    """`INCOMPLETE: subset: 4 of 51 requirements selected; ...` when the run did not check the whole contract
+    (None otherwise, and for a report written before this field existed)."""
+    summary = (report.get("completeness") or {}).get("summary")
+    return f"INCOMPLETE: {summary}" if summary else None

@@ -19,13 +19,19 @@ from conformance.reports.digest import (
     STATUSES,
     fails_run,
     headline,
+    incomplete_line,
     one_line,
     operations,
     reason,
     target_name,
 )
 
-VERDICT_TITLES = {"conformant": "Conformant", "nonconformant": "Nonconformant", "error": "Run incomplete"}
+VERDICT_TITLES = {
+    "conformant": "Conformant",
+    "nonconformant": "Nonconformant",
+    "incomplete": "Incomplete",
+    "error": "Run incomplete",
+}
 
 STYLE = """
 :root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --none: #6e7781; --ink: #1f2328; --muted: #59636e;
@@ -38,7 +44,7 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "
 header.banner { padding: 28px 40px 22px; color: #fff; }
 .banner.conformant { background: linear-gradient(135deg, #1a7f37, #2da44e); }
 .banner.nonconformant { background: linear-gradient(135deg, #a40e26, #cf222e); }
-.banner.error { background: linear-gradient(135deg, #7d4e00, #bf8700); }
+.banner.error, .banner.incomplete { background: linear-gradient(135deg, #7d4e00, #bf8700); }
 .banner .product { margin: 0; font-size: 13px; letter-spacing: .08em; text-transform: uppercase; opacity: .85; }
 .banner h1 { margin: 4px 0 6px; font-size: 34px; }
 .banner .headline { margin: 0 0 4px; font-size: 16px; }
@@ -227,6 +233,8 @@ def _banner(report: dict[str, Any]) -> str:
                 f"<b>{count}</b>{level} {status}</button>"
             )
     error = f'<p class="run-error">The run could not complete: {_e(report["error"])}</p>' if report["error"] else ""
+    if incomplete_line(report):
+        error += f'<p class="run-error" id="incomplete">{_e(incomplete_line(report))}</p>'
     return (
         f'<header class="banner {_e(report["verdict"])}" id="banner">'
         '<p class="product">Partner WebHooks API conformance report</p>'

@@ -15,12 +15,13 @@ from conformance.reports.digest import (
     LEVELS,
     fails_run,
     headline,
+    incomplete_line,
     not_run_by_reason,
     reason,
     target_name,
 )
 
-VERDICT_MARKS = {"conformant": "✅", "nonconformant": "❌", "error": "⚠️"}
+VERDICT_MARKS = {"conformant": "✅", "nonconformant": "❌", "incomplete": "⚠️", "error": "⚠️"}
 COMMAND_LIMIT = 3000  # characters of one curl command shown; a longer one is left to report.html/report.json
 
 
@@ -32,6 +33,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", _text(headline(report))]
     if report["error"]:
         lines += ["", f"**The run could not complete:** {_text(report['error'])}"]
+    if incomplete_line(report):
+        lines += ["", f"**{_text(incomplete_line(report))}**"]
     lines += ["", _run_line(report), "", *_counts_table(report)]
     failed = [item for item in report["requirements"] if item["status"] == "failed"]
     if failed:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from support import conformance_cli
 
+from conformance.reference.app import RunningServer
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY, Keys
 from conformance.reports import FORMATS
 
 KEYS = {"CONFORMANCE_PARTNER_KEY": "p-secret", "CONFORMANCE_DEVELOPER_KEY": "d-secret"}
@@ -56,6 +58,61 @@ def test_without_any_base_url_the_bundled_server_is_named_first_and_in_every_rep
     result = run_cli("--budget", "quick", "--only", "HTTP-01", "--seed", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     first = result.stderr.splitlines()[0]
-    assert "target: the bundled reference server (http://127.0.0.1:" in first
+    assert "checking the bundled reference server (http://127.0.0.1:" in first
     for name, text in reports(tmp_path).items():
         assert "the bundled reference server" in text, name
+
+
+# -- preflight: a wrong option stops the run before any judgement -------------------------------------------
+
+DEMO = {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
+
+
+def assert_stopped_before_judging(tmp_path: Path, result: subprocess.CompletedProcess[str], reason: str) -> None:
+    """Exit 3, one error line with `reason`, reports written with no finding and no pass counted."""
+    assert result.returncode == 3, result.stdout + result.stderr
+    [line] = error_lines(result)
+    assert reason in line
+    report = json.loads(reports(tmp_path)["json"])
+    assert (report["verdict"], report["exit_code"]) == ("error", 3)
+    assert {item["status"] for item in report["requirements"]} == {"not-run"}
+    assert report["cleanup"]["left_behind"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "hint"),
+    [("/wrong", "it should end before /api/v1/..."), ("/api/v1/partner/webHooks", "drop '/api/v1/partner/webHooks'")],
+)
+def test_a_wrong_base_path_is_not_the_api_not_nonconformant(
+    tmp_path: Path, reference_server: RunningServer, path: str, hint: str
+) -> None:
+    url = reference_server.base_url + path
+    result = run_cli("--base-url", url, "--budget", "quick", cwd=tmp_path, env=DEMO)
+    assert_stopped_before_judging(tmp_path, result, f"not the API at {url}: a list call answered 404")
+    assert hint in error_lines(result)[0] and "check --base-url" in error_lines(result)[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"CONFORMANCE_DEVELOPER_KEY": "not-a-key"}, "rejected the partner or developer key (401"),
+        ({"CONFORMANCE_PARTNER_KEY": "not-a-key"}, "rejected the partner or developer key (401"),
+        ({"CONFORMANCE_SECOND_DEVELOPER_KEY": "not-a-key"}, "rejected the second developer key (401"),
+    ],
+)
+def test_a_rejected_key_stops_the_run_with_what_to_fix(
+    tmp_path: Path, reference_server: RunningServer, env: dict[str, str], reason: str
+) -> None:
+    keys = {**DEMO, "CONFORMANCE_SECOND_DEVELOPER_KEY": DEMO_SECOND_DEVELOPER_KEY, **env}
+    result = run_cli("--base-url", reference_server.base_url, "--budget", "quick", cwd=tmp_path, env=keys)
+    assert_stopped_before_judging(tmp_path, result, reason)
+    assert "not-a-key" not in result.stderr + reports(tmp_path)["json"]
+
+
+def test_a_second_key_of_the_same_company_stops_the_run(tmp_path: Path, start_reference) -> None:
+    same = Keys(frozenset({DEMO_PARTNER_KEY}), {DEMO_DEVELOPER_KEY: "acme", "another-acme-key": "acme"})
+    server = start_reference(keys=same)
+    keys = {**DEMO, "CONFORMANCE_SECOND_DEVELOPER_KEY": "another-acme-key"}
+    result = run_cli("--base-url", server.base_url, "--budget", "quick", cwd=tmp_path, env=keys)
+    assert_stopped_before_judging(tmp_path, result, "the second developer key belongs to the same company")
+    assert server.api.store.records("acme") == []  # the two records of the test are gone

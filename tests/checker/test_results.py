@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance.catalogue import catalogue
 from conformance.checker.results import MAX_FINDINGS_PER_REQUIREMENT, Finding, Results
-from conformance.checker.verdict import ExitCode, verdict_of
+from conformance.checker.verdict import ExitCode, completeness_of, verdict_of
 
 
 def test_unexercised_requirement_is_not_run_never_passed() -> None:
@@ -56,6 +56,8 @@ def test_left_out_requirement_forgets_what_touched_it() -> None:
 
 def test_should_failure_is_a_warning_unless_strict() -> None:
     results = Results()
+    for requirement_id in results.by_id:
+        results.exercised(requirement_id, "c")
     results.fail(Finding("VALID-09", "c", "400", "200"))
     assert verdict_of(results, strict=False, error=None) == ("conformant", ExitCode.CONFORMANT)
     assert verdict_of(results, strict=True, error=None) == ("nonconformant", ExitCode.NONCONFORMANT)
@@ -72,3 +74,31 @@ def test_an_interrupted_run_is_an_error_whatever_it_saw() -> None:
     results = Results()
     results.fail(Finding("AUTH-01", "c", "401", "200"))
     assert verdict_of(results, strict=False, error="interrupted", interrupted=True) == ("error", ExitCode.INCOMPLETE)
+
+
+def test_a_must_not_run_makes_the_run_incomplete_and_exit_3_only_when_completeness_is_required() -> None:
+    results = Results()
+    for requirement_id in results.by_id:
+        if requirement_id != "TENANT-01":
+            results.exercised(requirement_id, "c")
+    results.not_run("TENANT-01", "needs --second-developer-key")
+    assert verdict_of(results, strict=False, error=None) == ("incomplete", ExitCode.CONFORMANT)
+    assert verdict_of(results, strict=False, error=None, require_complete=True) == ("incomplete", ExitCode.INCOMPLETE)
+    assert completeness_of(results, strict=False).summary() == (
+        "1 requirement(s) that count not run: needs --second-developer-key (TENANT-01)"
+    )
+
+
+def test_a_subset_is_never_conformant_and_a_run_that_checked_nothing_exits_3() -> None:
+    results = Results()
+    for requirement_id in results.by_id:
+        if requirement_id.startswith("LIST"):
+            results.exercised(requirement_id, "c")
+        else:
+            results.deselect(requirement_id, "left out by --only/--skip")
+    assert verdict_of(results, strict=False, error=None) == ("incomplete", ExitCode.CONFORMANT)
+    nothing = Results()
+    for requirement_id in nothing.by_id:
+        if not requirement_id.startswith("TENANT"):
+            nothing.deselect(requirement_id, "left out by --only/--skip")
+    assert verdict_of(nothing, strict=False, error=None) == ("incomplete", ExitCode.INCOMPLETE)

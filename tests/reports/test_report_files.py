@@ -116,7 +116,8 @@ def test_should_failure_is_a_junit_failure_only_under_strict(
     lenient = should_run.testcase("CREATE-06")
     assert lenient.find("failure") is None
     assert (lenient.findtext("system-out") or "").startswith("WARNING: this SHOULD requirement failed")
-    assert should_run.report["verdict"] == "conformant" and should_run.junit.get("failures") == "0"
+    assert should_run.report["verdict"] == "incomplete" and should_run.report["exit_code"] == 0  # a subset
+    assert should_run.junit.get("failures") == "0"
     strict = strict_should_run.testcase("CREATE-06").find("failure")
     assert strict is not None and strict.get("type") == "SHOULD"
     assert strict_should_run.report["verdict"] == "nonconformant" and strict_should_run.junit.get("failures") == "1"
