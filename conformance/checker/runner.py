@@ -194,6 +194,7 @@ def _check(
             _not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")
         planned = [engine for engine in planned if not engine.needs_writes]
     _plan(state, planned)
+    stopped: str | None = None
     try:
         _preflight(state, say)
         for engine in planned:
@@ -223,8 +224,6 @@ def _check(
             )
     except (RunAborted, KeyboardInterrupt) as error:
         stopped = f"the run stopped early: {str(error) or 'interrupted'}"
-        _leave_out_unfinished(state, None, stopped)
-        _not_run(results, [item.id for item in catalogue()], stopped)
         raise
     finally:
         outcome.notes += [f"{source}: {note}" for source, notes in results.notes.items() for note in notes]
@@ -232,6 +231,9 @@ def _check(
         say("cleaning up ...")
         client.resume_all()  # a delete may work where other requests did not; the ledger's tries are bounded too
         outcome.cleanup = ledger.clean_up(client, [who for who in (profile.primary, profile.second) if who])
+        if stopped is not None:  # after the cleanup, whose answers the every-answer checks judge too
+            _leave_out_unfinished(state, None, stopped)
+            _not_run(results, [item.id for item in catalogue()], stopped)
         outcome.requests = client.stats.requests
         outcome.coverage = dict(client.stats.by_operation)
         client.close()

@@ -116,3 +116,42 @@ def test_a_second_key_of_the_same_company_stops_the_run(tmp_path: Path, start_re
     result = run_cli("--base-url", server.base_url, "--budget", "quick", cwd=tmp_path, env=keys)
     assert_stopped_before_judging(tmp_path, result, "the second developer key belongs to the same company")
     assert server.api.store.records("acme") == []  # the two records of the test are gone
+
+
+# -- complete or not ---------------------------------------------------------------------------------------
+
+
+def test_a_run_that_checked_nothing_is_never_conformant(tmp_path: Path, reference_server: RunningServer) -> None:
+    result = run_cli("--base-url", reference_server.base_url, "--only", "TENANT", cwd=tmp_path, env=DEMO)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout.startswith("INCOMPLETE: 0 passed, 0 failed, 51 not-run")
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("conformance: INCOMPLETE")]
+    assert "subset: 4 of 51 requirements selected" in line and "needs --second-developer-key" in line
+    texts = reports(tmp_path)
+    report = json.loads(texts["json"])
+    assert (report["verdict"], report["exit_code"]) == ("incomplete", 3)
+    assert report["completeness"]["unchecked"] == {
+        "needs --second-developer-key (a developer key of another company)": [
+            "TENANT-01", "TENANT-02", "TENANT-03", "TENANT-04"
+        ]
+    }
+    assert "INCOMPLETE: subset: 4 of 51" in texts["md"] and 'id="incomplete"' in texts["html"]
+    assert '<error type="incomplete" message="INCOMPLETE: subset: 4 of 51' in texts["junit"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "exit_code"),
+    [([], {}, 0), (["--require-complete"], {}, 3), ([], {"CONFORMANCE_REQUIRE_COMPLETE": "1"}, 3)],
+    ids=["default", "flag", "environment"],
+)
+def test_a_must_not_run_is_incomplete_exit_0_unless_completeness_is_required(
+    tmp_path: Path, reference_server: RunningServer, flag: list[str], env: dict[str, str], exit_code: int
+) -> None:
+    args = ["--base-url", reference_server.base_url, "--only", "TENANT,AUTH", "--budget", "quick", *flag]
+    result = run_cli(*args, cwd=tmp_path, env={**DEMO, **env})
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert result.stdout.startswith("INCOMPLETE: 3 passed, 0 failed, 48 not-run")
+    report = json.loads(reports(tmp_path)["json"])
+    assert (report["verdict"], report["exit_code"]) == ("incomplete", exit_code)
+    junit = reports(tmp_path)["junit"]
+    assert f'<{"error" if exit_code else "skipped"} type="incomplete" message="INCOMPLETE: subset: 7 of 51' in junit

@@ -40,6 +40,8 @@ def test_signal_mid_run_cleans_up_and_reports_an_error(start_reference, tmp_path
     report = _assert_interrupted(process, tmp_path, stopped_after)
     assert _records(server.base_url) == 0
     assert "the run stopped early: interrupted" in {item["reason"] for item in report["requirements"]}
+    statuses = {item["id"]: item["status"] for item in report["requirements"]}
+    assert statuses["HTTP-01"] == statuses["LIST-03"] == "not-run"  # their checks had not all run: no pass counted
 
 
 def _hangs_in(engine: str) -> Callable[[Request], bool]:
