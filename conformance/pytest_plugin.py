@@ -15,7 +15,10 @@ checker. When the suite is collected:
 - each item reports its requirement: passed; failed with the finding; skipped with the reason it was not
   run; xfail for a failure the baseline knows. A failed SHOULD passes with a ConformanceWarning unless
   `--conformance-strict` (as `conformance run` exits 0 for it unless `--strict`);
-- the conformance reports are written into `--conformance-report-dir` (default `reports/`).
+- the conformance reports are written into `--conformance-report-dir` (default `reports/`);
+- a run that cannot complete (unreachable, not the API, keys rejected) ends the session with one line and
+  exit code 3; so does a run that checked nothing, or an incomplete one under --conformance-require-complete.
+  A session that selected a subset is `incomplete`, never `conformant` for the whole contract.
 """
 
 from __future__ import annotations
@@ -209,6 +212,8 @@ def conformance_outcome(request: pytest.FixtureRequest) -> RunOutcome:
     if outcome.exit_code == ExitCode.USAGE:  # nothing was checked: keys missing, a spec or baseline unreadable
         _usage_error(str(outcome.error))
     config.stash[_RAN] = (outcome, path)
+    if outcome.verdict == "error":  # unreachable, not the API, keys rejected: one session error, not 51 failures
+        pytest.exit(f"conformance: the run could not complete: {_plugin_words(str(outcome.error))}", returncode=3)
     return outcome
 
 
@@ -288,6 +293,16 @@ def _fixed_text(outcome: RunOutcome, requirement_id: str) -> str:
 # -- the session's summary ------------------------------------------------------------------------------------
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A session whose items all passed or skipped still fails (exit 3, as `conformance run`) when the run
+    checked nothing, or was incomplete under --conformance-require-complete: a gate must not pass on it."""
+    from conformance.checker.verdict import ExitCode
+
+    ran = session.config.stash.get(_RAN, None)
+    if ran is not None and ran[0].exit_code == ExitCode.INCOMPLETE and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = int(ExitCode.INCOMPLETE)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """After the items: the run's verdict, the baseline's account, and where the reports are."""
     ran = config.stash.get(_RAN, None)
@@ -301,6 +316,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 def summary_lines(outcome: RunOutcome, path: Path) -> list[str]:
     """The lines of the session's conformance summary."""
+    from conformance.checker.verdict import completeness_of
+
     chosen = [entry for item, entry in outcome.results.by_id.items() if item in outcome.options.only]
     statuses = [entry.status for entry in chosen]
     lines = [
@@ -314,4 +331,6 @@ def summary_lines(outcome: RunOutcome, path: Path) -> list[str]:
         lines.append(outcome.baseline.summary())
     if outcome.error is not None:
         lines.append(f"the run did not complete: {outcome.error}")
+    elif (incomplete := completeness_of(outcome.results, strict=outcome.options.strict).summary()) is not None:
+        lines.append(f"INCOMPLETE: {incomplete}")
     return lines

@@ -33,6 +33,7 @@ SECOND_KEY = {"CONFORMANCE_SECOND_DEVELOPER_KEY": DEMO_SECOND_DEVELOPER_KEY}
 SUITE = ("--pyargs", "conformance.suite", "-p", "no:cacheprovider", "--strict-markers", "-rA")
 QUICK = ("--conformance-budget", "quick", "--conformance-seed", "1234")
 TENANCY = {item.id for item in catalogue() if item.group == "TENANT"}
+REPORT_FILES = ("report.json", "junit.xml", "report.md", "report.html")
 
 
 # -- running a session ----------------------------------------------------------------------------------------
@@ -151,11 +152,12 @@ def test_without_a_second_key_tenancy_items_skip_with_the_reason(clean: SuiteSes
 
 def test_the_conformance_reports_are_written_beside_pytests_junit_file(clean: SuiteSession) -> None:
     report = clean.report()
-    assert report["verdict"] == "conformant"
+    assert report["verdict"] == "incomplete"  # the tenancy MUSTs were not run: not conformant, but exit 0
     assert {item["id"]: item["status"] for item in report["requirements"]} == {
         item: "not-run" if item in TENANCY else "passed" for item in ids()
     }
-    assert "CONFORMANT: 47 passed, 0 failed, 4 not-run of 51 requirements" in clean.output
+    assert "INCOMPLETE: 47 passed, 0 failed, 4 not-run of 51 requirements" in clean.output
+    assert "INCOMPLETE: 4 requirement(s) that count not run: needs --second-developer-key" in clean.output
 
 
 def test_no_key_value_reaches_the_output_or_any_file(clean: SuiteSession) -> None:
@@ -182,6 +184,9 @@ def test_k_selects_items_by_name_and_the_run_checks_only_those(faulty: SuiteSess
     listing = {item.id for item in catalogue() if item.group == "LIST"}
     assert listing <= set(faulty.outcomes) < set(ids())
     assert set(faulty.report()["run"]["options"]["only"]) == set(faulty.outcomes)
+    summary = f"subset: {len(faulty.outcomes)} of {len(ids())} requirements selected"
+    assert faulty.report()["completeness"]["summary"].startswith(summary)
+    assert all(summary in (Path(faulty.directory) / "reports" / name).read_text() for name in REPORT_FILES)
 
 
 def test_a_broken_must_fails_its_item_with_the_finding_and_a_reproduction(faulty: SuiteSession) -> None:
@@ -267,3 +272,34 @@ def test_a_session_that_does_not_collect_the_suite_neither_runs_nor_loads_the_ch
     assert "1 passed" in session.output
     assert "conformance:" not in session.output and "= conformance =" not in session.output
     assert not (tmp_path / "reports").exists()
+
+
+# -- sessions that cannot pass: the run could not complete, or checked nothing ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({**KEYS, "CONFORMANCE_DEVELOPER_KEY": "not-a-key"}, "the target rejected the partner or developer key"),
+        ({**KEYS, "CONFORMANCE_SECOND_DEVELOPER_KEY": "not-a-key"}, "the target rejected the second developer key"),
+    ],
+    ids=["developer-key", "second-key"],
+)
+def test_a_run_that_cannot_complete_is_one_session_error_not_a_failure_per_item(
+    tmp_path: Path, env: dict[str, str], reason: str
+) -> None:
+    session = suite_against_reference(tmp_path, env=env)
+    assert session.returncode == 3, session.output
+    errors = [line for line in session.output.splitlines() if "conformance: the run could not complete" in line]
+    assert len(errors) == 1 and reason in errors[0]
+    assert "FAILED" not in session.output and "Traceback" not in session.output
+    assert session.report()["verdict"] == "error"
+
+
+def test_a_session_that_checked_nothing_fails_and_says_incomplete(tmp_path: Path) -> None:
+    session = suite_against_reference(tmp_path, "-k", "TENANT", env=KEYS)
+    assert session.returncode == 3, session.output
+    assert session.ended("skipped") == TENANCY
+    assert "INCOMPLETE: subset: 4 of 51 requirements selected" in session.output
+    report = session.report()
+    assert (report["verdict"], report["exit_code"]) == ("incomplete", 3)
