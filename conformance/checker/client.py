@@ -54,6 +54,16 @@ class WriteRefused(Exception):
     """A read-only client was asked for a request that could write (not a safe method); nothing was sent."""
 
 
+class UploadRefused(Exception):
+    """The target closed the connection, without an answer the checker could read, while a request that
+    allowed it (`refusable_upload`, an oversize body) was being sent: a refusal to take the body, not a
+    failure of the target. Many servers and proxies answer an oversize body from its headers and close."""
+
+    def __init__(self, message: str, exchange: Exchange) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+
+
 class TransportError(Exception):
     """The target gave no answer the checker can judge: refused, reset, timed out, cut off, larger than
     MAX_BODY_BYTES, still 429 after the retries; or the request was not sent, its operation given up on."""
@@ -276,6 +286,7 @@ class TargetClient:
         operation: str | None = None,
         body_shell: str | None = None,
         observed: bool = True,
+        refusable_upload: bool = False,
     ) -> Reply:
         """Send one request (retrying after 429) and return the answer; TransportError if there is none the
         checker can judge.
@@ -283,6 +294,7 @@ class TargetClient:
         `identity` defaults to the primary identity; a Credentials with None drops that header.
         `json_body` is serialised as JSON; `data` is sent as is (with `headers` saying its type).
         `observed=False` leaves the observers out: the caller hands the answer on with `observe` (or not).
+        `refusable_upload=True` (an oversize body): a connection closed without an answer raises UploadRefused.
         A read-only client raises WriteRefused for a method that is not safe.
         """
         if self.read_only and method.upper() not in SAFE_METHODS:
@@ -299,7 +311,9 @@ class TargetClient:
         sent_headers.update(headers or {})
         url = self.profile.base_url + path + ("?" + urlencode(params, doseq=True) if params else "")
         for attempt in range(MAX_429_RETRIES + 1):
-            reply = self._send_once(method, url, sent_headers, data, operation, body_shell, identity)
+            reply = self._send_once(
+                method, url, sent_headers, data, operation, body_shell, identity, refusable_upload=refusable_upload
+            )
             if reply.status != 429:
                 break
             if attempt == MAX_429_RETRIES:
@@ -407,6 +421,8 @@ class TargetClient:
         operation: str | None,
         body_shell: str | None,
         identity: Credentials,
+        *,
+        refusable_upload: bool = False,
     ) -> Reply:
         body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
         exchange = Exchange(
@@ -433,6 +449,10 @@ class TargetClient:
             )
         except requests.RequestException as error:
             response, problem = error.response, unanswered_because(error, self.profile.timeout)
+            if refusable_upload and response is None and _closed(error):
+                exchange.error = f"the target closed the connection during the upload: {problem}"
+                self._count(operation, None)
+                raise UploadRefused(f"{method} {exchange.url}: {exchange.error}", exchange) from error
         exchange.elapsed_ms = (time.monotonic() - started) * 1000
         if response is not None:
             exchange.status = response.status_code
@@ -485,6 +505,16 @@ def _read_capped(response: requests.Response, deadline: float | None) -> bytes:
     except DecodeError as error:
         raise requests.exceptions.ContentDecodingError(error, request=request) from error
     return b"".join(chunks)
+
+
+def _closed(error: requests.RequestException) -> bool:
+    """Whether the target closed or reset the connection (not a timeout, a refused connect or a bad answer)."""
+    return (
+        isinstance(error, requests.ConnectionError)
+        and not isinstance(error, requests.Timeout)
+        and not isinstance(error, requests.exceptions.ChunkedEncodingError)
+        and "refused" not in str(error).lower()
+    )
 
 
 def unanswered_because(error: requests.RequestException, timeout: float) -> str:

@@ -30,6 +30,7 @@ _MAX_EMPTY_LINES = 4  # RFC 9112 2.2: empty lines before a request line are skip
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 _CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
 _LINGER_SECONDS = 1.0
+EARLY_RECEIVE_BUFFER = 16 * 1024  # bytes: with reject_oversize_early, what the kernel takes in before the server reads
 _PROTOCOL_ERRORS = {
     414: "the request line is too long",
     431: "the request headers are too large or too many",
@@ -157,6 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         error_type = "PAYLOAD_TOO_LARGE" if status == 413 else "BAD_REQUEST"
         self._send(self.server.api.error_reply(ApiError(status, message, error_type=error_type)))
+        if status == 413 and self.server.reject_oversize_early:
+            self.wfile.flush()  # and close at once, the body unread: the client may lose the answer to a reset
+            return
         self._linger()
 
     def _linger(self) -> None:
@@ -204,15 +208,27 @@ class ReferenceHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # concurrent clients connect in bursts
 
-    def __init__(self, address: tuple[str, int], api: WebHooksApi, *, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: WebHooksApi,
+        *,
+        access_log: bool = False,
+        reject_oversize_early: bool = False,
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.api = api
         self.access_log = access_log
+        # Answer 413 to an oversize body from its headers alone and close the connection without reading it,
+        # as many servers and proxies do (the default reads on for a moment so that the answer arrives).
+        self.reject_oversize_early = reject_oversize_early
         self._connections: set[socket.socket] = set()
         self._connections_changed = threading.Condition()
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
+        if self.reject_oversize_early:  # a small window, as over a real network: the client is still uploading
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, EARLY_RECEIVE_BUFFER)
         # HTTPServer.server_bind looks up the host's FQDN, a DNS query that can take seconds; skip it.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
@@ -322,12 +338,15 @@ def start_server(
     fault: str | None = None,
     partner_key_header: str = "x-api-key",
     access_log: bool = False,
+    reject_oversize_early: bool = False,
 ) -> RunningServer:
     """Start a reference server in a background thread and return it once it accepts connections.
 
     ``port=0`` lets the OS choose a free port (see ``.port`` / ``.base_url``). ``db`` is ``":memory:"`` or
     a SQLite file that survives restarts. ``keys`` defaults to ``Keys.demo()``. ``fault`` plants one defect
-    from ``faults.FAULTS``: an unknown name raises ``ValueError``. ``OSError`` if the port cannot be bound.
+    from ``faults.FAULTS``: an unknown name raises ``ValueError``. ``reject_oversize_early`` answers an
+    oversize body 413 before reading it and closes the connection at once (a conformant behaviour that
+    clients must cope with). ``OSError`` if the port cannot be bound.
     """
     if not partner_key_header:
         raise ValueError("the partner key header name must not be empty")
@@ -335,7 +354,9 @@ def start_server(
         raise ValueError(f"port {port} is not between 0 and 65535")
     api = WebHooksApi(db=db, keys=keys, fault=fault, partner_key_header=partner_key_header)
     try:
-        httpd = ReferenceHTTPServer((host, port), api, access_log=access_log)
+        httpd = ReferenceHTTPServer(
+            (host, port), api, access_log=access_log, reject_oversize_early=reject_oversize_early
+        )
     except BaseException:
         api.close()
         raise

@@ -56,6 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the header that carries the partner key (default: x-api-key)",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--reject-oversize-early",
+        action="store_true",
+        help="answer 413 to a body over 1 MiB before reading it, and close the connection at once",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list the plantable faults and exit")
     parser.set_defaults(handler=serve)
 
@@ -75,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
             fault=args.fault,
             partner_key_header=args.partner_key_header,
             access_log=args.access_log,
+            reject_oversize_early=args.reject_oversize_early,
         )
     except (ValueError, OSError) as error:
         print(f"conformance serve: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hostile.server import Drop, HostileServer
 from support import conformance_cli
 
 from conformance.reference.app import RunningServer
@@ -155,3 +156,37 @@ def test_a_must_not_run_is_incomplete_exit_0_unless_completeness_is_required(
     assert (report["verdict"], report["exit_code"]) == ("incomplete", exit_code)
     junit = reports(tmp_path)["junit"]
     assert f'<{"error" if exit_code else "skipped"} type="incomplete" message="INCOMPLETE: subset: 7 of 51' in junit
+
+
+# -- early answers: a server that refuses an oversize body from its headers -----------------------------------
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_a_server_that_answers_an_oversize_body_before_reading_it_is_conformant(
+    tmp_path: Path, start_reference, seed: str
+) -> None:
+    server = start_reference(reject_oversize_early=True)
+    keys = {**DEMO, "CONFORMANCE_SECOND_DEVELOPER_KEY": DEMO_SECOND_DEVELOPER_KEY}
+    result = run_cli("--base-url", server.base_url, "--budget", "quick", "--seed", seed, cwd=tmp_path, env=keys)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("CONFORMANT: 51 passed, 0 failed, 0 not-run")
+    report = json.loads(reports(tmp_path)["json"])
+    assert not [note for note in report["run"]["notes"] if "usable answer" in note]
+
+
+def test_a_connection_closed_on_an_oversize_upload_is_a_refusal_not_a_lost_answer(
+    tmp_path: Path, reference_server: RunningServer
+) -> None:
+    oversize = 1024 * 1024
+    proxy = HostileServer(lambda request: Drop() if len(request.body) > oversize else None, reference_server.base_url)
+    try:
+        args = ("--base-url", proxy.base_url, "--only", "VALID-10", "--budget", "quick")
+        result = run_cli(*args, cwd=tmp_path, env=DEMO)
+    finally:
+        proxy.stop()
+    assert any(len(request.body) > oversize for request in proxy.requests)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(reports(tmp_path)["json"])
+    assert report["error"] is None
+    assert next(item for item in report["requirements"] if item["id"] == "VALID-10")["status"] == "passed"
+    assert any("closed the connection during the upload" in note for note in report["run"]["notes"])
