@@ -523,8 +523,13 @@ def unanswered_because(error: requests.RequestException, timeout: float) -> str:
         return f"an answer larger than {MAX_BODY_BYTES} bytes: cut off, not judged"
     if isinstance(error, AnswerTooSlow):
         return f"the answer was still arriving after {ANSWER_TIMEOUTS * timeout:g} s"
+    if isinstance(error, requests.ConnectTimeout):
+        return (
+            f"no connection within {timeout:g} s: a wrong host or port, or a firewall that drops the packets; "
+            "check --base-url and the network"
+        )
     if isinstance(error, requests.Timeout):
-        return f"no answer within {timeout:g} s"
+        return f"no answer within {timeout:g} s (a target that is only slow needs a longer --timeout)"
     if isinstance(error, requests.ConnectionError):
         return f"connection failed: {_reason(error)}"
     return f"request failed: {_reason(error)}"
@@ -534,13 +539,46 @@ _CUT_SHORT = re.compile(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\
 _OS_ERROR = re.compile(r"\[Errno (-?\d+)\] ([^'\")\]]+)")
 
 
+# (pattern in the nested exception's text, what it means in words, with the likely cause and the fix)
+_IN_WORDS = (
+    (
+        re.compile(r"WRONG_VERSION_NUMBER|wrong version number|record layer failure|packet length too long", re.I),
+        "TLS handshake failed: the port speaks plain HTTP, not TLS; use http:// in --base-url (or the TLS port)",
+    ),
+    (
+        re.compile(r"CERTIFICATE_VERIFY_FAILED"),
+        "the target's TLS certificate is not trusted (self-signed, expired or for another host name): "
+        "check the host name in --base-url, or give the target a certificate from a trusted CA",
+    ),
+    (
+        re.compile(r"NameResolutionError|Name or service not known|nodename nor servname|name resolution|getaddrinfo"),
+        "the host name does not resolve (DNS): check the host in --base-url",
+    ),
+    (
+        re.compile(r"Connection refused"),
+        "Connection refused: nothing listens on that host and port; check the port in --base-url and that the "
+        "server runs",
+    ),
+    (
+        re.compile(r"BadStatusLine\('\\x15\\x03"),
+        "the port answered in TLS, not plain HTTP: use https:// in --base-url",
+    ),
+)
+
+
 def _reason(error: Exception) -> str:
-    """A one-line reason from a requests exception (they nest urllib3's, which nest the socket's)."""
+    """A one-line reason from a requests exception (they nest urllib3's, which nest the socket's): in words, with
+    the likely cause and the fix, where the cause is known."""
     text = str(error)
+    for pattern, words in _IN_WORDS:
+        if pattern.search(text):
+            return words
     if match := _CUT_SHORT.search(text):
         return f"the connection closed after {match[1]} bytes of the answer, {match[2]} more announced"
     if "RemoteDisconnected" in text or "Remote end closed connection" in text:
         return "the target closed the connection without an answer"
+    if "Connection reset by peer" in text:
+        return "the target reset the connection (Connection reset by peer)"
     if match := _OS_ERROR.search(text):
         return f"{match[2].strip()} (errno {match[1]})"
     return text.splitlines()[0][:200] if text else type(error).__name__

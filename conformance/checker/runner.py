@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import secrets
 import time
 import traceback
@@ -361,7 +362,10 @@ def _first_list(state: RunState, identity: Credentials) -> Reply:
         return state.client.list({"limit": 1}, identity=identity, observed=False)
     except TransportError as error:
         why = "target unreachable" if error.exchange.status is None else "no usable answer from the target"
-        raise RunAborted(f"{why}: {error}") from error
+        hint = ""
+        if urlsplit(state.profile.base_url).scheme == "http" and re.search(r"reset|without an answer", str(error)):
+            hint = " (if that port serves TLS, use https:// in --base-url)"  # a TLS server resets a plain request
+        raise RunAborted(f"{why}: {error}{hint}") from error
 
 
 def _not_the_api(reply: Reply, base_url: str) -> str | None:

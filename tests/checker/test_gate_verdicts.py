@@ -4,12 +4,18 @@ unusable target stops the run with exit 2 or 3 and one line saying what to fix, 
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import ssl
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from hostile.server import Drop, HostileServer
-from support import conformance_cli
+from support import conformance_cli, free_port
 
 from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY, Keys
@@ -190,3 +196,69 @@ def test_a_connection_closed_on_an_oversize_upload_is_a_refusal_not_a_lost_answe
     assert report["error"] is None
     assert next(item for item in report["requirements"] if item["id"] == "VALID-10")["status"] == "passed"
     assert any("closed the connection during the upload" in note for note in report["run"]["notes"])
+
+
+# -- transport errors in words ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A loopback port that speaks TLS (a self-signed certificate made with openssl), answering nothing."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    directory = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
+        check=True, capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    server = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_to_a_plain_http_port_says_so(tmp_path: Path, reference_server: RunningServer) -> None:
+    url = reference_server.base_url.replace("http://", "https://")
+    result = run_cli("--base-url", url, cwd=tmp_path, env=DEMO)
+    assert_stopped_before_judging(tmp_path, result, "TLS handshake failed: the port speaks plain HTTP")
+    assert "use http:// in --base-url" in error_lines(result)[0]
+
+
+def test_plain_http_to_a_tls_port_says_so(tmp_path: Path, tls_port: int) -> None:
+    result = run_cli("--base-url", f"http://127.0.0.1:{tls_port}", cwd=tmp_path, env=DEMO)
+    assert_stopped_before_judging(tmp_path, result, "target unreachable")
+    assert "use https:// in --base-url" in error_lines(result)[0]
+
+
+def test_an_untrusted_certificate_says_so(tmp_path: Path, tls_port: int) -> None:
+    result = run_cli("--base-url", f"https://127.0.0.1:{tls_port}", cwd=tmp_path, env=DEMO)
+    assert_stopped_before_judging(tmp_path, result, "TLS certificate is not trusted")
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://no-such-host.invalid", "the host name does not resolve (DNS): check the host in --base-url"),
+        ("http://127.0.0.1:{port}", "Connection refused: nothing listens on that host and port"),
+    ],
+    ids=["dns", "refused"],
+)
+def test_unreachable_targets_say_the_cause_and_the_fix(tmp_path: Path, url: str, words: str) -> None:
+    result = run_cli("--base-url", url.format(port=free_port()), cwd=tmp_path, env=DEMO)
+    assert_stopped_before_judging(tmp_path, result, words)
+
+
+def test_a_target_that_does_not_answer_in_time_says_how_to_wait_longer(tmp_path: Path) -> None:
+    with socket.socket() as listener:  # accepts connections (the backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        result = run_cli("--base-url", url, "--timeout", "0.5", cwd=tmp_path, env=DEMO)
+    assert_stopped_before_judging(tmp_path, result, "no answer within 0.5 s")
+    assert "a longer --timeout" in error_lines(result)[0]
