@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from conformance import __version__
 from conformance.checker import cli as run_cli
@@ -16,9 +17,25 @@ from conformance.reference import cli as serve_cli
 from conformance.reports import cli as report_cli
 
 
+class UsageProblem(Exception):
+    """A usage error argparse found, with the (sub)parser that found it, so that its usage is the one shown."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is raised (to be reported, with the reports of `run` written) not exited on.
+    (Not an ArgumentError: the top-level parser would catch that and show its own usage instead.)"""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageProblem(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with one subparser per subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conformance",
         description="Contract test suite and conformance checker for the Partner WebHooks API.",
     )
@@ -32,10 +49,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # an unknown option belongs to the subcommand it was given to: its usage is the helpful one
+            raise UsageProblem(_subcommand(parser, args.command), f"unrecognized arguments: {' '.join(extra)}")
+    except UsageProblem as problem:
+        return _usage_error(problem, argv)
     _keep_hypothesis_out_of_the_working_directory()
     return int(args.handler(args) or 0)
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:  # argparse offers no other way to reach a subparser
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    return parser
+
+
+def _usage_error(problem: UsageProblem, argv: list[str]) -> int:
+    """The usage of the parser that found the problem and one line; a `run` also writes its four reports."""
+    problem.parser.print_usage(sys.stderr)
+    print(f"{problem.parser.prog}: error: {problem}", file=sys.stderr)
+    if problem.parser.prog.endswith(" run"):
+        run_cli.write_error_reports(f"usage error: {problem}", run_cli.report_dir_of(argv))
+    return 2
 
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:

@@ -80,16 +80,36 @@ def handle(args: argparse.Namespace) -> int:
 
 def _config_error(error: ConfigError, flags: dict[str, Any]) -> int:
     """Exit 2 with one line, still leaving a report that says what happened."""
+    print(f"conformance: error: {error}", file=sys.stderr)
+    write_error_reports(str(error), Path(flags.get("report_dir") or "reports"))
+    return int(ExitCode.USAGE)
+
+
+def write_error_reports(message: str, report_dir: Path) -> None:
+    """The four reports of a run that could not start (verdict `error`, exit code 2); a line if they cannot be
+    written."""
     from conformance.checker.runner import error_outcome
     from conformance.reports import write_reports
 
-    print(f"conformance: error: {error}", file=sys.stderr)
-    report_dir = flags.get("report_dir") or Path("reports")
     try:
-        write_reports(error_outcome(str(error)), Path(report_dir))
+        write_reports(error_outcome(message), report_dir)
     except OSError as problem:
         print(f"conformance: error: cannot write the report into {report_dir}: {problem}", file=sys.stderr)
-    return int(ExitCode.USAGE)
+
+
+def report_dir_of(argv: list[str]) -> Path:
+    """Where the reports of a `run` whose arguments did not parse go: its --report-dir, else the environment's
+    or the config file's, else reports/ (as a run that parsed would decide)."""
+    for number, token in enumerate(argv):
+        if token == "--report-dir" and number + 1 < len(argv):
+            return Path(argv[number + 1])
+        if token.startswith("--report-dir="):
+            return Path(token.split("=", 1)[1])
+    try:
+        merged = resolve_options({})
+    except ConfigError:
+        return Path("reports")
+    return Path(merged.get("report_dir") or "reports")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from conformance.checker.client import ClientStats
 from conformance.checker.results import Results
-from conformance.reports.digest import LEVELS, fails_run, not_run_by_reason, reason
+from conformance.reports.digest import LEVELS, fails_run, not_run_by_reason, one_line, reason
 
 PLAIN_WIDTH = 120  # columns for tables in a log, where there is no terminal to ask
 NOT_RUN_IDS_SHOWN = 8
@@ -98,12 +98,12 @@ class RunConsole:
             if item["status"] == "failed":
                 shown = "FAILED" if fails_run(item, strict) else "failed (does not fail the run)"
                 table.add_row(item["id"], item["level"], shown, reason(item))
-        for why, ids in not_run_by_reason(report).items():
+        for why, ids in not_run_by_reason(report, limit=sys.maxsize).items():
             more = len(ids) - NOT_RUN_IDS_SHOWN
             listed = ", ".join(ids[:NOT_RUN_IDS_SHOWN]) + (f" and {more} more" if more > 0 else "")
             if report["error"]:  # the run's error gets its own line after the summary: say it once
-                why = why.replace(report["error"], "see below")
-            table.add_row(listed, "", f"not-run ({len(ids)})", why)
+                why = why.replace(" ".join(report["error"].split()), "see below")
+            table.add_row(listed, "", f"not-run ({len(ids)})", one_line(why))
         if table.row_count:
             self.console.print(table)
         counts = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)

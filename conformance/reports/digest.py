@@ -20,22 +20,23 @@ def one_line(text: str, limit: int = REASON_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def reason(requirement: dict[str, Any]) -> str:
+def reason(requirement: dict[str, Any], limit: int = REASON_LIMIT) -> str:
     """Why a requirement is not passed, on one line: what came back (failed) or why it was not run."""
     if requirement["status"] == "failed":
         findings = requirement["findings"]
         if not findings:
             return f"{requirement['failures']} failed assertion(s)"
-        return one_line(findings[0]["actual"])
-    return one_line(requirement.get("reason") or "")
+        return one_line(findings[0]["actual"], limit)
+    return one_line(requirement.get("reason") or "", limit)
 
 
-def not_run_by_reason(report: dict[str, Any]) -> dict[str, list[str]]:
-    """The not-run requirements' IDs grouped by the reason they were not run, in catalogue order."""
+def not_run_by_reason(report: dict[str, Any], limit: int = REASON_LIMIT) -> dict[str, list[str]]:
+    """The not-run requirements' IDs grouped by the reason they were not run (cut to `limit`), in catalogue
+    order."""
     grouped: dict[str, list[str]] = {}
     for requirement in report["requirements"]:
         if requirement["status"] == "not-run":
-            grouped.setdefault(reason(requirement), []).append(requirement["id"])
+            grouped.setdefault(reason(requirement, limit), []).append(requirement["id"])
     return grouped
 
 

@@ -262,3 +262,28 @@ def test_a_target_that_does_not_answer_in_time_says_how_to_wait_longer(tmp_path:
         result = run_cli("--base-url", url, "--timeout", "0.5", cwd=tmp_path, env=DEMO)
     assert_stopped_before_judging(tmp_path, result, "no answer within 0.5 s")
     assert "a longer --timeout" in error_lines(result)[0]
+
+
+# -- argparse's usage errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "reports_in", "message"),
+    [
+        (["--budgett", "quick"], "reports", "conformance run: error: unrecognized arguments: --budgett quick"),
+        (["--budget", "fast", "--report-dir", "elsewhere"], "elsewhere", "argument --budget: invalid choice: 'fast'"),
+    ],
+    ids=["misspelt-option", "bad-choice"],
+)
+def test_a_usage_error_shows_runs_usage_and_still_writes_the_reports(
+    tmp_path: Path, args: list[str], reports_in: str, message: str
+) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: conformance run ")
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [
+        line for line in result.stderr.splitlines() if message in line
+    ] != []
+    report = json.loads((tmp_path / reports_in / "report.json").read_text())
+    assert (report["verdict"], report["exit_code"]) == ("error", 2) and message.split(": ", 1)[-1] in report["error"]
+    assert all((tmp_path / reports_in / filename).is_file() for filename, _ in FORMATS.values())
