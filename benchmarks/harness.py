@@ -147,6 +147,7 @@ class ReferenceProcess:
     workdir: Path  # where its log goes
     fault: str | None = None
     access_log: bool = False
+    serve_args: tuple[str, ...] = ()  # more `conformance serve` options (e.g. --reject-oversize-early)
     base_url: str = ""
     _process: subprocess.Popen[str] | None = None
 
@@ -155,6 +156,7 @@ class ReferenceProcess:
         argv = [str(VENV_BIN / "conformance"), "serve", "--port", "0"]
         argv += ["--fault", self.fault] if self.fault else []
         argv += ["--access-log"] if self.access_log else []
+        argv += list(self.serve_args)
         log = (self.workdir / "access.log").open("w", encoding="utf-8")
         self._process = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=log, text=True, env=clean_environment(), start_new_session=True
