@@ -316,6 +316,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 def summary_lines(outcome: RunOutcome, path: Path) -> list[str]:
     """The lines of the session's conformance summary."""
+    from conformance.checker.profile import target_words
     from conformance.checker.verdict import completeness_of
 
     chosen = [entry for item, entry in outcome.results.by_id.items() if item in outcome.options.only]
@@ -325,6 +326,7 @@ def summary_lines(outcome: RunOutcome, path: Path) -> list[str]:
         f"{statuses.count('not-run')} not-run of {len(chosen)} requirements ({outcome.requests} requests, "
         f"{outcome.duration:.1f} s, seed {outcome.results.seed}); report: {path}"
     ]
+    lines.append(f"target: {target_words(outcome.profile and outcome.profile.base_url, outcome.reference_server)}")
     if outcome.options.read_only:
         lines.append("read-only run (no destructive item selected): nothing that writes was sent")
     if outcome.baseline is not None:

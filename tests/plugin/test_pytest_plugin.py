@@ -249,6 +249,7 @@ def test_items_are_marked_by_level_group_and_whether_only_writes_can_check_them(
     [
         (("--conformance-rate-limit", "lots"), "conformance: --conformance-rate-limit must look like '10/s'"),
         (("--conformance-url", "http://127.0.0.1:9"), "--conformance-partner-key and --conformance-developer-key"),
+        (("--conformance-url", ""), "conformance: the base URL is empty (--conformance-url is set but empty"),
     ],
 )
 def test_a_bad_option_ends_the_session_with_one_line_and_exit_code_4(
