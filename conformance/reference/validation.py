@@ -29,6 +29,8 @@ _BLOCKED_NAMES = frozenset({"localhost", "metadata.google.internal"})
 _EMBEDDING_V4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
 # Shorthand IPv4 forms that resolvers accept: 2130706433, 0x7f000001, 0177.0.0.1, 127.1.
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-Fx.]+")
+# ASCII characters that no part of a URI may hold unencoded (RFC 3986 appendix A), and DEL.
+_NOT_IN_URIS = frozenset('\x7f\\<>"{}|^`')
 # Characters of a host name; IDN letters included. IP literals are checked separately.
 _HOST_NAME = re.compile(r"[\w.-]+")
 
@@ -158,8 +160,9 @@ def check_webhook_url(value: str, name: str, *, fault: str | None = None) -> Non
     if len(value) > MAX_URL_LENGTH and fault != "valid-no-url-limits":
         raise Invalid(f"{name} is longer than {MAX_URL_LENGTH} characters", field=field)
     # Whitespace, control characters and backslashes are read differently by different URL parsers
-    # (a browser reads `https://127.0.0.1\@evil.com` as host 127.0.0.1); such a URL is never valid.
-    if any(ch <= " " or ch in "\x7f\\" for ch in value):
+    # (a browser reads `https://127.0.0.1\@evil.com` as host 127.0.0.1); such a URL is never valid, and
+    # neither is one with a character that RFC 3986 keeps out of every URI (`<x>`, a quote, braces).
+    if any(ch <= " " or ch in _NOT_IN_URIS for ch in value):
         raise Invalid(f"{name} must be an absolute http or https URL", field=field)
     try:
         parts = urlsplit(value)
