@@ -71,8 +71,8 @@ def odd_item_paths_get_a_4xx_and_do_nothing(probe: Probe) -> None:
 
 @scenario("HTTP-05", "AUTH-01")
 def every_method_on_every_path(probe: Probe) -> None:
-    """The other path's methods get 405 with `Allow`; HEAD gets 405 or the GET's status (401 without keys);
-    CONNECT gets an answer."""
+    """The other path's methods get 405 with `Allow`; HEAD (of the list, our record and an id no record has)
+    gets 405 or the GET's status, and 401 or 405 without keys; CONNECT gets an answer."""
     record = probe.create()
     paths = {COLLECTION_PATH: COLLECTION_PATH, ITEM_TEMPLATE: item_path(record["id"])}
     other = {COLLECTION_PATH: ("PUT", "DELETE"), ITEM_TEMPLATE: ("POST",)}
@@ -82,6 +82,7 @@ def every_method_on_every_path(probe: Probe) -> None:
             if probe.expect_status("HTTP-05", reply, 405, f"{method} {template}, a method the path does not define"):
                 expect_allow(probe, reply, method, template)
         _expect_head(probe, template, path)
+    _expect_head(probe, ITEM_TEMPLATE, item_path(f"wc-{probe.state.run_tag}-no-such-record"))
     _expect_connect(probe)
 
 
