@@ -31,7 +31,7 @@ from conformance.reference.validation import (
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 100
 _INT64_MAX = 2**63 - 1
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"[-+]?[0-9]+")
 LIST_CACHE_SECONDS = 5.0  # the `list-stale-cache` fault
 PARTNER_ACCOUNT = "partner"  # the company the `create-company-is-partner` fault reports
 
@@ -369,11 +369,11 @@ class WebHookService:
 
 
 def _decimal_integer(raw: str) -> int | None:
-    """A query integer (``-?[0-9]+`` only); None if it is not one. Magnitudes beyond int64 are clamped, so
-    an absurd ``start`` is simply past the end (and Python's int-from-string digit limit is never hit)."""
+    """A query integer (``[-+]?[0-9]+``, ASCII digits only); None if it is not one. Magnitudes beyond int64
+    are clamped, so an absurd ``start`` is simply past the end (and Python's int() digit limit is never hit)."""
     if not _INTEGER.fullmatch(raw):
         return None
-    digits = raw.lstrip("-").lstrip("0") or "0"
+    digits = raw.lstrip("+-").lstrip("0") or "0"
     magnitude = _INT64_MAX if len(digits) > 19 else min(int(digits), _INT64_MAX)
     return -magnitude if raw.startswith("-") else magnitude
 
