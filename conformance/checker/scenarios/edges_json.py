@@ -91,7 +91,7 @@ def update_bodies_get_the_same_json_rules(probe: Probe) -> None:
         reply = probe.client.call(
             "PUT",
             item_path(record["id"]),
-            data=case.raw,
+            data=case.raw if case.raw is not None else _text(case.body).encode(),
             headers=JSON_TYPE,
             operation="updateWebHook",
             body_shell=case.body_shell,
@@ -123,7 +123,7 @@ def refused_bodies(probe: Probe, shop: str, call: str) -> list[Case]:
     without_urls = probe.body(shopId=shop)
     without_urls["WEBHOOKURLS"] = without_urls.pop("webHookUrls")
     padded_head = _text(probe.body(shopId=shop))
-    padding = MAX_BODY_BYTES + 1 - len(padded_head)
+    padding = MAX_BODY_BYTES + 1 - len(padded_head.encode())
     cases = [
         Case("VALID-04", f"{call} followed by trailing data", raw=(text + " xyz").encode()),
         Case(
