@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from conformance.checker.client import COLLECTION_PATH, Reply
 from conformance.checker.context import Probe, page_values, requirement_text, scenario
@@ -55,7 +56,7 @@ class Query:
 def paging_integers_are_decimal_integers(probe: Probe) -> None:
     """`start`/`limit` that are not decimal integers get 400; those within 64 bits are taken exactly; the
     ones LIST-06 leaves open get 200 (past the end, clamped) or 400."""
-    shop = probe.shop_id()
+    shop = quote(probe.shop_id(), safe="")  # it goes into a query string sent as written
     for name in ("start", "limit"):
         for value, what in NOT_INTEGERS.items():
             reply = _list(probe, Query(f"shopId={shop}&{name}={value}", f"{name} with {what} ({name}={value})"))
@@ -77,7 +78,7 @@ def paging_integers_are_decimal_integers(probe: Probe) -> None:
 def odd_query_strings_are_not_dropped(probe: Probe) -> None:
     """`start=%zz` (an invalid escape) gets a 4xx, not the default; a repeated `start` is refused or one of its
     values is used; `start[]` and `start[toString]` are unknown parameters, or refused."""
-    shop = probe.shop_id()
+    shop = quote(probe.shop_id(), safe="")  # it goes into a query string sent as written
     invalid = send_outside_the_api(probe, RawRequest("GET", f"{COLLECTION_PATH}?shopId={shop}&start=%zz"))
     if invalid is not None:
         probe.expect(
