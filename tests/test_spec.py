@@ -32,10 +32,10 @@ OPERATION_IDS = {
 }
 STATUS_CODES = {
     "createWebHook": {"200", "201", "400", "401", "413", "415", "429"},
-    "listWebHooks": {"200", "400", "401", "429"},
-    "getWebHook": {"200", "401", "404", "429"},
+    "listWebHooks": {"200", "400", "401", "413", "429"},
+    "getWebHook": {"200", "401", "404", "413", "429"},
     "updateWebHook": {"200", "400", "401", "404", "413", "415", "429"},
-    "deleteWebHook": {"200", "204", "401", "404", "429"},
+    "deleteWebHook": {"200", "204", "401", "404", "413", "429"},
 }
 # The 11 event types, exactly as CONTRACT.md lists them.
 CONTRACT_EVENT_TYPES = {

@@ -15,14 +15,27 @@ class Budget:
     schema_examples: int  # Schemathesis examples per operation and phase
     page_records: int  # records created for the pagination walk
     time_limit: float  # seconds
+    wide_edges: bool = False  # the edge corpus at every key combination and on every field, not a sample
 
 
 BUDGETS = {
     "quick": Budget("quick", stateful_examples=6, stateful_steps=12, schema_examples=6, page_records=7, time_limit=90),
     "standard": Budget(
-        "standard", stateful_examples=25, stateful_steps=25, schema_examples=40, page_records=13, time_limit=300
+        "standard",
+        stateful_examples=25,
+        stateful_steps=25,
+        schema_examples=40,
+        page_records=13,
+        time_limit=300,
+        wide_edges=True,
     ),
     "deep": Budget(
-        "deep", stateful_examples=100, stateful_steps=50, schema_examples=200, page_records=31, time_limit=1800
+        "deep",
+        stateful_examples=100,
+        stateful_steps=50,
+        schema_examples=200,
+        page_records=31,
+        time_limit=1800,
+        wide_edges=True,
     ),
 }

@@ -14,6 +14,7 @@ rules live in `GuardedAdapter`, which Schemathesis's sessions mount too (`guard`
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import re
 import socket
@@ -36,6 +37,7 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from conformance.checker.evidence import Exchange, Redactor, clip
 from conformance.checker.profile import Credentials, TargetProfile
+from conformance.checker.raw_request import RawRequest, send_raw
 
 COLLECTION_PATH = "/api/v1/partner/webHooks"
 MAX_BODY_BYTES = 8 * 1024 * 1024  # read no more of one answer than this
@@ -83,6 +85,9 @@ class Reply:
     exchange: Exchange
     operation: str | None  # operationId in the spec, or None for a request outside the spec
     identity: Credentials
+    # False for a request that is not an API call (invalid HTTP, a path outside the two API paths): any 4xx
+    # with any body may answer it (CONTRACT.md after HTTP-06), so only HTTP-01 judges its answer.
+    api_call: bool = True
     _parsed: Any = field(default=_UNSET, repr=False)
 
     @property
@@ -324,6 +329,57 @@ class TargetClient:
             time.sleep(delay)
         if observed:
             self.observe(reply)
+        return reply
+
+    def call_raw(
+        self,
+        request: RawRequest,
+        *,
+        identity: Credentials | None = None,
+        operation: str | None = None,
+        api_call: bool = True,
+        body_shell: str | None = None,
+    ) -> Reply:
+        """Send a request exactly as written (`raw_request`), signed as `identity`, within the rate limit,
+        recorded and observed like `call`. No retries: TransportError when it gets no answer, which is the
+        caller's to judge (such a request may be refused by dropping it), so it is not counted against the run.
+        `api_call=False` marks a request that is not an API call (see `Reply.api_call`)."""
+        if self.read_only and request.method.upper() not in SAFE_METHODS:
+            raise WriteRefused(f"{request.method} {request.target} not sent: the run is read-only")
+        identity = identity or self.profile.primary
+        keys = [(self.profile.partner_key_header, identity.partner_key), ("Authorization", identity.developer_key)]
+        signed = [(name, value) for name, value in keys if value is not None] + list(request.headers)
+        request = RawRequest(request.method, request.target, tuple(signed), request.body, request.host)
+        shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # curl -H 'Host: ' leaves it out
+        body_text = request.body.decode("utf-8", errors="replace") if request.body else None
+        exchange = Exchange(
+            method=request.method,
+            url=self.redact(self.profile.base_url + request.target),
+            request_headers={name: self.redact(value) for name, value in shown.items()},
+            request_body=clip(self.redact(body_text)) if body_text is not None else None,
+            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
+            body_shell=body_shell,
+        )
+        raise_if_interrupted()
+        self._limiter.wait()
+        started = time.monotonic()
+        with self._lock:
+            self.stats.requests += 1
+        try:
+            answer = send_raw(self.profile.base_url, request, self.profile.timeout, MAX_BODY_BYTES)
+        except (OSError, http.client.HTTPException) as error:
+            exchange.error = f"no answer: {type(error).__name__}: {error}"[:200]
+            raise TransportError(f"{request.method} {exchange.url}: {exchange.error}", exchange) from None
+        finally:
+            exchange.elapsed_ms = (time.monotonic() - started) * 1000
+        exchange.status = answer.status
+        exchange.response_headers = {name: self.redact(value) for name, value in answer.headers}
+        text = answer.body.decode("utf-8", errors="replace")
+        exchange.response_body = clip(self.redact(text)) if text else None
+        self._count(operation, answer.status)
+        headers = CaseInsensitiveDict(answer.headers)
+        reply = Reply(answer.status, headers, answer.body, exchange, operation, identity, api_call)
+        self.observe(reply)
         return reply
 
     def observe(self, reply: Reply) -> None:

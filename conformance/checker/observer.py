@@ -102,7 +102,10 @@ class ResponseObserver:
         if reply.status == 429:  # always allowed; the client has already waited and retried
             return
         self._expect("HTTP-01", reply.status < 500, "no 5xx for any request", f"status {reply.status}", reply)
-        self._check_body(reply)
+        if not reply.api_call:
+            return  # invalid HTTP or a path outside the API: any 4xx with any body (CONTRACT.md after HTTP-06)
+        if reply.exchange.method != "HEAD":  # a HEAD answer never has a body (RFC 9110 9.3.2)
+            self._check_body(reply)
         if reply.operation is not None:
             self._expect(
                 "HTTP-06",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
+import re
 import threading
 import traceback
 from collections.abc import Mapping
@@ -17,7 +19,7 @@ from email.message import Message
 from html import escape
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qs, quote, unquote, unquote_to_bytes, urlsplit
 
 from conformance.reference import service as service_module
 from conformance.reference import store as store_module
@@ -35,6 +37,7 @@ FAULTY_MAX_BODY_BYTES = 64 * MAX_BODY_BYTES
 LIST_PARAMETERS = ("start", "limit", "shopId", "type")
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 _log = logging.getLogger("conformance.reference")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")  # a `%` that does not start a percent-escape
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,12 @@ class WebHooksApi:
         self.unexpected_errors: list[str] = []  # tracebacks of bugs; the clean server's tests expect none
         self._errors_lock = threading.Lock()
 
-    @property
-    def max_body_bytes(self) -> int:
-        """The largest request body that is read and processed (VALID-10)."""
-        return FAULTY_MAX_BODY_BYTES if self.fault == "valid-no-body-limit" else MAX_BODY_BYTES
+    def body_limit(self, method: str) -> int:
+        """The largest request body of this method that is read (VALID-10); beyond it the answer is 413."""
+        lenient = self.fault in ("valid-no-body-limit", "valid-padding-not-counted")
+        if lenient or (self.fault == "valid-oversize-update-processed" and method == "PUT"):
+            return FAULTY_MAX_BODY_BYTES
+        return MAX_BODY_BYTES
 
     def close(self) -> None:
         """Close the database."""
@@ -133,22 +138,32 @@ class WebHooksApi:
             parts = urlsplit(target)
         except ValueError:  # e.g. an unbalanced `[` in an absolute-form target
             raise ApiError(404, "no such resource", error_type="NOT_FOUND") from None
+        redirect = self._framework_redirect(parts.path)
+        if redirect is not None:
+            return redirect
         route = route_of(parts.path)
         if route is None:
             raise ApiError(404, "no such resource", error_type="NOT_FOUND")
+        if self.fault == "valid-padding-not-counted" and len(body.rstrip(b" \t\r\n")) > MAX_BODY_BYTES:
+            raise ApiError(413, f"request body exceeds {MAX_BODY_BYTES} bytes", error_type="PAYLOAD_TOO_LARGE")
+        automatic = self._framework_answer(method, route)
+        if automatic is not None:
+            return automatic
         if method not in route.allowed:
             raise self._not_allowed(route)  # before the keys: a 405 reveals nothing
+        if self.fault == "auth-body-parsed-first" and body:
+            self._json_body(headers, body)  # the bug: a bad body is refused before the keys are looked at
         company = self._authenticate(method, route, headers)
 
         if route.webhook_id is None:
             if method == "GET":
-                return Reply.json(200, self.service.search(company, _list_query(parts.query)))
+                return Reply.json(200, self.service.search(company, self._list_query(parts.query)))
             return Reply.json(200, self.service.create(_known(company), self._json_body(headers, body)))
 
         webhook_id, company = route.webhook_id, _known(company)
         if method == "GET":
             if self.fault == "read-dotdot-lists" and ".." in webhook_id.split("/"):
-                return Reply.json(200, self.service.search(company, _list_query(parts.query)))
+                return Reply.json(200, self.service.search(company, self._list_query(parts.query)))
             return Reply.json(200, self.service.read(company, webhook_id))
         if method == "PUT":
             return Reply.json(200, self.service.update(company, webhook_id, self._json_body(headers, body)))
@@ -197,7 +212,7 @@ class WebHooksApi:
             if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
                 raise ApiError(415, "the body must be UTF-8 JSON", error_type="UNSUPPORTED_MEDIA_TYPE")
         try:
-            return parse_json_object(body)
+            return parse_json_object(body, fault=self.fault)
         except Invalid as problem:
             if self.fault == "valid-malformed-json-500" and problem.error_type == "INVALID_JSON":
                 raise PlantedCrash("JSONDecodeError") from None
@@ -205,16 +220,50 @@ class WebHooksApi:
                 raise PlantedCrash("AttributeError: 'list' object has no attribute 'get'") from None
             raise ApiError(400, problem.message, error_type=problem.error_type) from None
 
+    # -- what frameworks answer before the handler (planted faults) --------------------------------------
+
+    def _framework_redirect(self, path: str) -> Reply | None:
+        """The redirect faults: a trailing slash dropped, or the decoded path cleaned (Go's ServeMux)."""
+        if self.fault == "read-trailing-slash-redirect" and path.startswith(COLLECTION_PATH) and path.endswith("/"):
+            return Reply(307, headers={"Location": path.rstrip("/")})
+        if self.fault == "read-path-cleaning-redirect":
+            decoded = unquote(path)
+            cleaned = posixpath.normpath(decoded).replace("//", "/") + ("/" if decoded.endswith("/") else "")
+            if cleaned != decoded:
+                return Reply(301, headers={"Location": quote(cleaned)})
+        return None
+
+    def _framework_answer(self, method: str, route: Route) -> Reply | None:
+        """The automatic OPTIONS and HEAD answers of the planted faults."""
+        if self.fault == "http-automatic-options" and method == "OPTIONS":
+            allowed = ",".join(route.allowed)
+            return Reply(200, allowed.encode(), "text/plain; charset=utf-8", {"Allow": allowed})
+        if self.fault == "http-head-skips-keys" and method == "HEAD":
+            return Reply(200)
+        return None
+
+    def _list_query(self, query: str) -> dict[str, str]:
+        """The list's query parameters (`list_query`), as the planted query faults read them."""
+        if self.fault == "list-unparsable-query-ignored" and (";" in query or _BAD_ESCAPE.search(query)):
+            return {}
+        parsed = list_query(query)
+        if self.fault == "list-bracket-param-crash" and any(name.startswith(("start[", "limit[")) for name in parsed):
+            raise PlantedCrash("TypeError: Cannot convert object to primitive value")
+        return parsed
+
     # -- answers ------------------------------------------------------------------------------------------
 
     def _not_allowed(self, route: Route) -> ApiError:
         if self.fault == "http-no-405":
             return ApiError(404, "no such resource", error_type="NOT_FOUND")
-        headers = {} if self.fault == "http-405-without-allow" else {"Allow": ", ".join(route.allowed)}
+        allowed = route.allowed[:1] if self.fault == "http-allow-one-method" else route.allowed
+        headers = {} if self.fault == "http-405-without-allow" else {"Allow": ", ".join(allowed)}
         return ApiError(405, "method not allowed on this path", error_type="METHOD_NOT_ALLOWED", headers=headers)
 
     def error_reply(self, error: ApiError) -> Reply:
         """The Error body of a 4xx (HTTP-03): message, status, reason phrase, errorType, field if any."""
+        if self.fault == "http-413-text-plain" and error.status == 413:
+            return Reply(413, b"413 Request Entity Too Large", "text/plain; charset=utf-8")
         body: dict[str, Any] = {
             "message": error.message,
             "status": error.status,
@@ -244,7 +293,7 @@ def _single_header(headers: Message, name: str) -> str | None:
     return values[0].strip(" \t") if len(values) == 1 else None
 
 
-def _list_query(query: str) -> dict[str, str]:
+def list_query(query: str) -> dict[str, str]:
     """The list's query parameters; unknown ones are ignored, a known one given twice is ambiguous (400)."""
     parsed = parse_qs(query, keep_blank_values=True)
     for name in LIST_PARAMETERS:

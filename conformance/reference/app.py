@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_expect_100(self) -> bool:
         """Invite only a body that will be read: an oversize one gets its 413 instead of 100 Continue."""
         length = self.headers.get("Content-Length", "").strip()
-        if _CONTENT_LENGTH.fullmatch(length) and int(length) > self.server.api.max_body_bytes:
+        if _CONTENT_LENGTH.fullmatch(length) and int(length) > self.server.api.body_limit(self.command):
             return True
         return super().handle_expect_100()
 
@@ -106,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes | None:
         """The whole request body (Content-Length or chunked); None after refusing it or losing the client."""
-        limit = self.server.api.max_body_bytes
+        limit = self.server.api.body_limit(self.command)
         encodings = self.headers.get_all("Transfer-Encoding") or []
         lengths = self.headers.get_all("Content-Length") or []
         if encodings:

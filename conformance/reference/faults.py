@@ -45,6 +45,13 @@ FAULTS: tuple[Fault, ...] = (
         "AUTH-03",
         "DELETE removes the record before the keys are checked, then answers 401 for a bad key.",
     ),
+    _fault(
+        "auth-body-parsed-first",
+        "AUTH-01 HTTP-06",
+        "The body is parsed on every method before the keys are checked (`express.json()` mounted first): a "
+        "keyless call with a malformed body, another charset or a content coding gets 400/415, a GET with a "
+        "malformed body 400.",
+    ),
     # Tenancy
     _fault("tenant-get-403", "TENANT-01", "GET of another company's record answers 403 instead of 404."),
     _fault("tenant-get-no-check", "TENANT-01", "GET returns another company's record."),
@@ -107,6 +114,45 @@ FAULTS: tuple[Fault, ...] = (
     ),
     _fault("valid-http-accepted", "VALID-09", "Plain `http` webhook URLs are accepted."),
     _fault("valid-no-body-limit", "VALID-10", "Bodies over 1 MiB (up to 64 MiB) are read and processed."),
+    _fault(
+        "valid-nan-accepted",
+        "VALID-04",
+        "`NaN`, `Infinity` and `-Infinity` are parsed as numbers (Python's `json.loads` default).",
+    ),
+    _fault(
+        "valid-trailing-data-ignored",
+        "VALID-04",
+        "Data after the first JSON value is ignored (a streaming decoder, as Go's `json.Decoder`, stops there).",
+    ),
+    _fault(
+        "valid-case-insensitive-fields",
+        "VALID-01 CREATE-02 CREATE-07",
+        "Field names match case-insensitively, the last one winning (Go's `encoding/json`): `WEBHOOKURLS` is "
+        "taken for `webHookUrls`, an unknown `shopid: 5` is a wrong type.",
+    ),
+    _fault(
+        "valid-padding-not-counted",
+        "VALID-10",
+        "A body over 1 MiB is processed when what is over is whitespace after the value (the decoder never "
+        "reads to the limit).",
+    ),
+    _fault(
+        "valid-url-whatwg-repaired",
+        "VALID-02 UPDATE-06",
+        "Webhook URLs are checked after a WHATWG URL parser repairs them (Node's `new URL`): `https:host/x`, "
+        "backslashes, surrounding blanks, tabs and newlines, spaces and `<>` pass and are stored as sent.",
+    ),
+    _fault(
+        "valid-url-go-parse",
+        "VALID-02",
+        "Webhook URLs are checked as Go's `url.Parse` reads them: a space or `<>` in the path and a URL "
+        "without a host (`https://:443/x`) pass.",
+    ),
+    _fault(
+        "valid-oversize-update-processed",
+        "VALID-10",
+        "The 1 MiB body limit is applied to create only: an update over it is read and processed.",
+    ),
     # Read
     _fault(
         "read-stale-cache", "READ-01 UPDATE-01", "GET serves the version cached at create time, missing later updates."
@@ -115,6 +161,18 @@ FAULTS: tuple[Fault, ...] = (
     _fault("read-id-prefix-match", "READ-02", "GET finds a record by id prefix (`LIKE id%`)."),
     _fault("read-long-id-crash", "READ-02 HTTP-01", "An id over 255 characters gets 500 (GET, PUT, DELETE)."),
     _fault("read-dotdot-lists", "READ-02", "A GET of a `..` id segment is resolved as a path: the list."),
+    _fault(
+        "read-path-cleaning-redirect",
+        "READ-02",
+        "A path with an empty or dot segment, after decoding `%2F`, is answered 301 to the cleaned path "
+        "(Go's `ServeMux`): `a%2F..%2F..%2Fx`, `//x`.",
+    ),
+    _fault(
+        "read-trailing-slash-redirect",
+        "READ-02 DELETE-03",
+        "A path ending in `/` (the empty id) is answered 307 to the path without it (a framework's "
+        "`redirect_slashes`).",
+    ),
     # Update
     _fault("update-drops-type", "UPDATE-01", "PUT clears `webHookType` (the field is not copied)."),
     _fault("update-not-persisted", "UPDATE-01 READ-01", "PUT answers with the new object but never stores it."),
@@ -149,6 +207,39 @@ FAULTS: tuple[Fault, ...] = (
     ),
     _fault("list-limit-over-100-400", "LIST-08", "`limit` above 100 gets 400."),
     _fault("list-limit-not-clamped", "LIST-08", "`limit` above 100 is honoured (up to 1000) and echoed."),
+    _fault(
+        "list-python-int",
+        "LIST-06",
+        "`start` and `limit` are parsed with Python's `int()`: blanks around, `1_0` and non-ASCII digits pass.",
+    ),
+    _fault(
+        "list-number-coercion",
+        "LIST-06",
+        "`start` and `limit` are coerced like JavaScript's `Number()`: `1.0`, `1e1`, `0x10`, `0b1`, `0o7` and "
+        "the empty value (0) pass.",
+    ),
+    _fault(
+        "list-int-digit-limit-500",
+        "HTTP-01",
+        "A `start` or `limit` over 4300 digits gets 500 (Python's int() digit limit, uncaught).",
+    ),
+    _fault(
+        "list-start-float64",
+        "LIST-01",
+        "`start` is held in a 64-bit float (a JavaScript number): above 2^53 `skip` is not the start sent.",
+    ),
+    _fault("list-empty-shopid-no-filter", "LIST-04", "`shopId=` (the empty shopId) is taken as no filter."),
+    _fault(
+        "list-bracket-param-crash",
+        "HTTP-01",
+        "A parameter `start[...]` or `limit[...]` makes the query parser build an object, and reading it 500s.",
+    ),
+    _fault(
+        "list-unparsable-query-ignored",
+        "LIST-06",
+        "A query string that does not parse (`%zz`, `;`) is dropped as a whole: the defaults apply (Go's "
+        "`r.URL.Query()` ignores the error).",
+    ),
     # Delete
     _fault("delete-text-body", "DELETE-01 HTTP-02", "DELETE answers 200 with a `text/plain` body `OK`."),
     _fault("delete-soft-listed", "DELETE-02", "A deleted record is still listed and counted (with `deleted: true`)."),
@@ -167,6 +258,27 @@ FAULTS: tuple[Fault, ...] = (
     _fault("http-no-405", "HTTP-05", "Undefined methods (PATCH, OPTIONS, ...) get 404 instead of 405."),
     _fault("http-405-without-allow", "HTTP-05", "405 answers carry no `Allow` header."),
     _fault("http-validation-422", "HTTP-06", "Body validation failures answer 422 instead of 400."),
+    _fault(
+        "http-413-text-plain",
+        "HTTP-02 HTTP-03",
+        "A body over 1 MiB is refused by the server layer with a `text/plain` 413.",
+    ),
+    _fault(
+        "http-lone-surrogate-500",
+        "HTTP-01",
+        "A lone surrogate escape (`\\ud800`) in a client field gets 500 (encoding the answer fails).",
+    ),
+    _fault(
+        "http-automatic-options",
+        "HTTP-05 HTTP-02",
+        "OPTIONS is answered by the framework: 200 with `Allow` and a `text/plain` list of the methods.",
+    ),
+    _fault(
+        "http-head-skips-keys",
+        "HTTP-05 AUTH-01",
+        "HEAD is answered 200 with no body on every API path before the keys and the record are looked at.",
+    ),
+    _fault("http-allow-one-method", "HTTP-05", "A 405's `Allow` names only the path's first method."),
 )
 
 

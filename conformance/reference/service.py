@@ -31,7 +31,7 @@ from conformance.reference.validation import (
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 100
 _INT64_MAX = 2**63 - 1
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"[-+]?[0-9]+")
 LIST_CACHE_SECONDS = 5.0  # the `list-stale-cache` fault
 PARTNER_ACCOUNT = "partner"  # the company the `create-company-is-partner` fault reports
 
@@ -248,6 +248,8 @@ class WebHookService:
         start = self._start(query.get("start"))
         limit = self._limit(query.get("limit"))
         shop_id = query.get("shopId")
+        if shop_id == "" and self.fault == "list-empty-shopid-no-filter":
+            shop_id = None
         webhook_type = query.get("type")
         if webhook_type is not None and webhook_type not in WEBHOOK_TYPES:
             if self.fault == "list-unknown-type-empty":
@@ -304,7 +306,9 @@ class WebHookService:
     def _start(self, raw: str | None) -> int:
         if raw is None:
             return 0
-        value = _integer(raw)
+        value = self._integer(raw)
+        if value is not None and self.fault == "list-start-float64":
+            value = int(float(value))  # a JavaScript number: integers above 2^53 round
         if value is not None and value < 0 and self.fault == "list-negative-start-accepted":
             return 0
         if value is None or value < 0:
@@ -314,7 +318,7 @@ class WebHookService:
     def _limit(self, raw: str | None) -> int:
         if raw is None:
             return DEFAULT_LIMIT
-        value = _integer(raw)
+        value = self._integer(raw)
         if value is None and self.fault == "list-bad-limit-crash":
             raise PlantedCrash("int(limit)")
         if value is None or value < 1:
@@ -325,6 +329,17 @@ class WebHookService:
             if self.fault == "list-limit-not-clamped":
                 return min(value, 1000)
         return min(value, MAX_LIMIT)  # LIST-08: clamped, not an error
+
+    def _integer(self, raw: str) -> int | None:
+        """A query integer (`integer`), or as the planted parsing faults read it."""
+        if self.fault == "list-int-digit-limit-500" and len(raw) > 4300:
+            raise PlantedCrash("ValueError: Exceeds the limit (4300 digits) for integer string conversion")
+        if self.fault == "list-python-int":
+            with contextlib.suppress(ValueError):
+                return int(raw)
+        if self.fault == "list-number-coercion":
+            return _javascript_number(raw)
+        return _decimal_integer(raw)
 
     # -- shared -------------------------------------------------------------------------------------------
 
@@ -353,14 +368,30 @@ class WebHookService:
                 self._list_cache[company] = (time.monotonic(), self.store.records(company))
 
 
-def _integer(raw: str) -> int | None:
-    """A query integer (``-?[0-9]+`` only); None if it is not one. Magnitudes beyond int64 are clamped, so
-    an absurd ``start`` is simply past the end (and Python's int-from-string digit limit is never hit)."""
+def _decimal_integer(raw: str) -> int | None:
+    """A query integer (``[-+]?[0-9]+``, ASCII digits only); None if it is not one. Magnitudes beyond int64
+    are clamped, so an absurd ``start`` is simply past the end (and Python's int() digit limit is never hit)."""
     if not _INTEGER.fullmatch(raw):
         return None
-    digits = raw.lstrip("-").lstrip("0") or "0"
+    digits = raw.lstrip("+-").lstrip("0") or "0"
     magnitude = _INT64_MAX if len(digits) > 19 else min(int(digits), _INT64_MAX)
     return -magnitude if raw.startswith("-") else magnitude
+
+
+def _javascript_number(raw: str) -> int | None:
+    """An integer as JavaScript's `Number()` reads a string (blank: 0; `0x`, `0b`, `0o` prefixes; decimal
+    notation), or None for what is not an integral number there (the `list-number-coercion` fault)."""
+    text = raw.strip(" \t\n\r\f\v")
+    if not text:
+        return 0
+    if not text.isascii() or "_" in text:  # Python's int() and float() take these; Number() does not
+        return None
+    base = {"0x": 16, "0b": 2, "0o": 8}.get(text[:2].lower())
+    try:
+        value = int(text[2:], base) if base else float(text)
+        return int(value) if value == int(value) else None
+    except (ValueError, OverflowError):  # not a number, or Infinity
+        return None
 
 
 def _nonempty_string(value: Any) -> bool:

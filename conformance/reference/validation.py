@@ -12,8 +12,9 @@ import re
 import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+from conformance.reference.errors import PlantedCrash
 from conformance.spec import load_spec
 
 # The 11 event types, as the spec (the one place they are written) enumerates them.
@@ -29,6 +30,10 @@ _BLOCKED_NAMES = frozenset({"localhost", "metadata.google.internal"})
 _EMBEDDING_V4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
 # Shorthand IPv4 forms that resolvers accept: 2130706433, 0x7f000001, 0177.0.0.1, 127.1.
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-Fx.]+")
+# ASCII characters that no part of a URI may hold unencoded (RFC 3986 appendix A), and DEL.
+_NOT_IN_URIS = frozenset('\x7f\\<>"{}|^`')
+# Of those, what Go's `url.Parse` lets into a path (the `valid-url-go-parse` fault); it takes a space too.
+_GO_PATH_CHARACTERS = frozenset(' <>"{}|^`')
 # Characters of a host name; IDN letters included. IP literals are checked separately.
 _HOST_NAME = re.compile(r"[\w.-]+")
 
@@ -53,7 +58,7 @@ class ClientFields:
     webhook_urls: Any  # a list of strings, except under the `update-skips-validation` fault
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
+def parse_json_object(raw: bytes, *, fault: str | None = None) -> dict[str, Any]:
     """The request body as a JSON object: UTF-8, valid JSON (no NaN/Infinity), an object (VALID-04)."""
     if not raw:
         raise Invalid("a JSON object body is required", error_type="INVALID_JSON")
@@ -62,7 +67,10 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise Invalid("the body is not UTF-8", error_type="INVALID_JSON") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        if fault == "valid-trailing-data-ignored":
+            value, _ = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(text.lstrip())
+        else:
+            value = json.loads(text, parse_constant=None if fault == "valid-nan-accepted" else _reject_constant)
     except (ValueError, RecursionError):  # JSONDecodeError, huge integers, absurd nesting
         raise Invalid("the body is not valid JSON", error_type="INVALID_JSON") from None
     if not isinstance(value, dict):
@@ -76,6 +84,8 @@ def _reject_constant(name: str) -> Any:
 
 def parse_webhook(body: dict[str, Any], *, fault: str | None = None) -> ClientFields:
     """The client fields of a create or update body, validated (VALID-01 to VALID-09, CREATE-07)."""
+    if fault == "valid-case-insensitive-fields":
+        body = _fold_field_names(body)
     if fault == "create-rejects-unknown-fields":
         unknown = sorted(set(body) - CLIENT_FIELDS - SERVER_FIELDS)
         if unknown:
@@ -88,6 +98,15 @@ def parse_webhook(body: dict[str, Any], *, fault: str | None = None) -> ClientFi
     )
 
 
+def _fold_field_names(body: dict[str, Any]) -> dict[str, Any]:
+    """Go's `encoding/json`: a key that matches a field but for case sets that field; the last one wins."""
+    known = {name.lower(): name for name in CLIENT_FIELDS | SERVER_FIELDS}
+    folded: dict[str, Any] = {}
+    for key, value in body.items():
+        folded[known.get(key.lower(), key)] = value
+    return folded
+
+
 def parse_shop_id(body: dict[str, Any], *, fault: str | None = None) -> str | None:
     """``shopId``: absent, null or a string (VALID-05)."""
     value = body.get("shopId")
@@ -95,7 +114,7 @@ def parse_shop_id(body: dict[str, Any], *, fault: str | None = None) -> str | No
         return str(value)
     if value is not None and not isinstance(value, str):
         raise Invalid("shopId must be a string or null", field="shopId")
-    _require_unicode(value, "shopId")
+    _require_unicode(value, "shopId", fault)
     return value
 
 
@@ -106,7 +125,7 @@ def parse_webhook_type(body: dict[str, Any], *, fault: str | None = None) -> str
         return None
     if not isinstance(value, str):
         raise Invalid("webHookType must be a string or null", field="webHookType")
-    _require_unicode(value, "webHookType")
+    _require_unicode(value, "webHookType", fault)
     if fault == "valid-type-unchecked":
         return value
     if fault == "valid-type-case-insensitive" and value.upper() in WEBHOOK_TYPES:
@@ -123,7 +142,7 @@ def parse_legacy_url(body: dict[str, Any], *, fault: str | None = None) -> str |
         return None
     if not isinstance(value, str):
         raise Invalid("url must be a string or null", field="url")
-    _require_unicode(value, "url")
+    _require_unicode(value, "url", fault)
     if fault != "valid-url-field-unchecked":
         check_webhook_url(value, "url", fault=fault)
     return value
@@ -143,7 +162,7 @@ def parse_webhook_urls(body: dict[str, Any], *, fault: str | None = None) -> lis
     for index, item in enumerate(value):
         if not isinstance(item, str):
             raise Invalid(f"webHookUrls[{index}] must be a string", field="webHookUrls")
-        _require_unicode(item, "webHookUrls")
+        _require_unicode(item, "webHookUrls", fault)
         if fault != "valid-relative-url-accepted":
             check_webhook_url(item, f"webHookUrls[{index}]", fault=fault)
     if len(set(value)) != len(value) and fault != "valid-duplicate-urls-accepted":
@@ -158,8 +177,12 @@ def check_webhook_url(value: str, name: str, *, fault: str | None = None) -> Non
     if len(value) > MAX_URL_LENGTH and fault != "valid-no-url-limits":
         raise Invalid(f"{name} is longer than {MAX_URL_LENGTH} characters", field=field)
     # Whitespace, control characters and backslashes are read differently by different URL parsers
-    # (a browser reads `https://127.0.0.1\@evil.com` as host 127.0.0.1); such a URL is never valid.
-    if any(ch <= " " or ch in "\x7f\\" for ch in value):
+    # (a browser reads `https://127.0.0.1\@evil.com` as host 127.0.0.1); such a URL is never valid, and
+    # neither is one with a character that RFC 3986 keeps out of every URI (`<x>`, a quote, braces).
+    if fault == "valid-url-whatwg-repaired":
+        value = _whatwg_repaired(value)
+    refused = _NOT_IN_URIS - _GO_PATH_CHARACTERS if fault == "valid-url-go-parse" else _NOT_IN_URIS | {" "}
+    if any(ch < " " or ch in refused for ch in value):
         raise Invalid(f"{name} must be an absolute http or https URL", field=field)
     try:
         parts = urlsplit(value)
@@ -167,15 +190,28 @@ def check_webhook_url(value: str, name: str, *, fault: str | None = None) -> Non
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise Invalid(f"{name} must be an absolute http or https URL", field=field) from None
-    if parts.scheme.lower() not in ("http", "https") or not host or not _valid_host(host):
+    no_host_ok = fault == "valid-url-go-parse" and not host
+    if parts.scheme.lower() not in ("http", "https") or (not no_host_ok and (not host or not _valid_host(host))):
         raise Invalid(f"{name} must be an absolute http or https URL", field=field)
     if parts.scheme.lower() == "http" and fault != "valid-http-accepted":
         raise Invalid(f"{name} must use https", field=field)
-    if fault == "valid-no-ssrf-guard":
+    if fault == "valid-no-ssrf-guard" or no_host_ok:
         return
     blocked = _blocked_dotted_ipv4(host) if fault == "valid-ssrf-ipv4-only" else is_internal_host(host)
     if blocked:
         raise Invalid(f"{name} points to a loopback, private or metadata host", field=field)
+
+
+def _whatwg_repaired(value: str) -> str:
+    """A URL as a WHATWG parser repairs it: blanks and controls around it dropped, tabs and newlines in it
+    removed, backslashes read as slashes, `https:host` and `https:/x` given their `//`, and spaces, `<>` and
+    controls percent-encoded (the `valid-url-whatwg-repaired` fault)."""
+    value = value.strip("".join(map(chr, range(0x21))))
+    value = value.translate({ord("\t"): None, ord("\n"): None, ord("\r"): None, ord("\\"): "/"})
+    scheme, colon, rest = value.partition(":")
+    if colon and scheme.lower() in ("http", "https"):
+        value = f"{scheme}://{rest.lstrip('/')}"
+    return quote(value, safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def is_internal_host(host: str) -> bool:
@@ -225,7 +261,9 @@ def _valid_host(host: str) -> bool:
     return _HOST_NAME.fullmatch(host) is not None or _ip_address(host) is not None
 
 
-def _require_unicode(value: str | None, field: str) -> None:
+def _require_unicode(value: str | None, field: str, fault: str | None = None) -> None:
     # JSON can carry lone surrogates (`"\ud800"`), which no UTF-8 store or response can hold.
     if value is not None and any("\ud800" <= ch <= "\udfff" for ch in value):
+        if fault == "http-lone-surrogate-500":
+            raise PlantedCrash("UnicodeEncodeError: 'utf-8' codec can't encode character: surrogates not allowed")
         raise Invalid(f"{field} is not valid Unicode", field=field)

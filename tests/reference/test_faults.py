@@ -8,6 +8,7 @@ so a fault that does nothing (or a probe that checks nothing) fails here. A new 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.catalogue import catalogue
+from conformance.checker.raw_request import RawRequest, send_raw
 from conformance.cli import main
-from conformance.reference.api import COLLECTION_PATH
+from conformance.reference.api import COLLECTION_PATH, MAX_BODY_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.faults import FAULTS
 from conformance.reference.keys import DEMO_PARTNER_KEY
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 Probe = Callable[["ApiClient"], bool]
 HOOK = "https://hooks.example.com/partner/orders"
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def ids_of(response) -> list[str]:
@@ -424,6 +427,116 @@ def validation_failure_is_400(api: ApiClient) -> bool:
     return api.post({}).status_code == 400
 
 
+# -- what frameworks do by default (edge inputs) ------------------------------------------------------------
+
+
+def send(api: ApiClient, method: str, target: str, body: bytes = b"", headers: tuple = (), keys: bool = True):
+    """A request exactly as written (an invalid escape, a bare parameter), with the demo keys."""
+    signed = tuple(api.key_headers().items()) if keys else ()
+    return send_raw(api.base_url, RawRequest(method, target, signed + headers, body), 10, 2 * MAX_BODY_BYTES)
+
+
+def keys_are_judged_before_the_body(api: ApiClient) -> bool:
+    keyless = api.without_keys().raw("POST", data=b'{"webHookUrls": [', headers=JSON_TYPE)
+    read = api.raw("GET", data=b'{"start": 0,', headers=JSON_TYPE)
+    return keyless.status_code == 401 and read.status_code == 200
+
+
+def nan_is_not_json(api: ApiClient) -> bool:
+    return (
+        api.raw("POST", data=json.dumps(api.body())[:-1].encode() + b', "x": NaN}', headers=JSON_TYPE).status_code
+        == 400
+    )
+
+
+def trailing_data_is_not_json(api: ApiClient) -> bool:
+    return api.raw("POST", data=json.dumps(api.body()).encode() + b" xyz", headers=JSON_TYPE).status_code == 400
+
+
+def case_variant_field_names_are_unknown_fields(api: ApiClient) -> bool:
+    variant_only = api.post({"WEBHOOKURLS": [HOOK]}).status_code == 400
+    return variant_only and api.post({**api.body(), "shopid": 5}).status_code == 200
+
+
+def whitespace_padding_counts_toward_the_limit(api: ApiClient) -> bool:
+    body = json.dumps(api.body()).encode()
+    return api.raw("POST", data=body + b" " * (MAX_BODY_BYTES + 1 - len(body)), headers=JSON_TYPE).status_code == 413
+
+
+def urls_lenient_parsers_take_get_400(api: ApiClient) -> bool:
+    urls = [
+        "https:hooks.example.com/x",
+        " https://hooks.example.com/x",
+        "https://hooks.example.com/a b",
+        "https://:443/x",
+    ]
+    return all(api.post(api.body(webHookUrls=[url])).status_code == 400 for url in urls)
+
+
+def oversize_update_is_refused(api: ApiClient) -> bool:
+    record = api.create()
+    big = json.dumps({**api.body(), "pad": "x" * MAX_BODY_BYTES}).encode()
+    refused = api.raw("PUT", api.item_path(record["id"]), data=big, headers=JSON_TYPE).status_code == 413
+    return refused and api.get(record["id"]).json() == record
+
+
+def odd_paths_are_not_redirected(api: ApiClient) -> bool:
+    answers = [send(api, "GET", COLLECTION_PATH + "/").status, send(api, "GET", COLLECTION_PATH + "//x").status]
+    answers.append(api.get("a/../../x", allow_redirects=False).status_code)
+    return all(400 <= status < 500 for status in answers)
+
+
+def non_decimal_integers_get_400(api: ApiClient) -> bool:
+    values = ("1.0", "1e1", "0x10", "0b1", "1_0", "%EF%BC%91", "%201%20", "")
+    return all(send(api, "GET", f"{COLLECTION_PATH}?start={value}").status == 400 for value in values)
+
+
+def a_5000_digit_integer_is_no_crash(api: ApiClient) -> bool:
+    return api.list(start="9" * 5000).status_code == 200
+
+
+def start_beyond_2_53_is_taken_exactly(api: ApiClient) -> bool:
+    return api.list(start=2**53 + 1).json()["skip"] == 2**53 + 1
+
+
+def empty_shop_id_is_an_exact_filter(api: ApiClient) -> bool:
+    api.create(shopId="shop-a")
+    return api.list(shopId="").json()["values"] == []
+
+
+def bracketed_parameters_are_unknown(api: ApiClient) -> bool:
+    return api.list(**{"start[toString]": 1, "limit[]": 1}).status_code == 200
+
+
+def an_unparsable_query_is_refused(api: ApiClient) -> bool:
+    return all(send(api, "GET", f"{COLLECTION_PATH}?start={value}").status == 400 for value in ("%zz", "1;2"))
+
+
+def oversize_body_gets_a_json_413(api: ApiClient) -> bool:
+    answer = api.raw("POST", data=b"x" * (MAX_BODY_BYTES + 1), headers=JSON_TYPE)
+    return answer.status_code == 413 and is_json(answer)
+
+
+def lone_surrogate_gets_400(api: ApiClient) -> bool:
+    body = json.dumps(api.body(shopId="shop")).replace('"shop"', '"\\ud800"').encode()
+    return api.raw("POST", data=body, headers=JSON_TYPE).status_code == 400
+
+
+def options_gets_405_in_json(api: ApiClient) -> bool:
+    answer = api.raw("OPTIONS", COLLECTION_PATH)
+    return answer.status_code == 405 and is_json(answer)
+
+
+def head_is_405_or_the_gets_status(api: ApiClient) -> bool:
+    keyless = api.without_keys().raw("HEAD", COLLECTION_PATH).status_code in (401, 405)
+    return keyless and api.raw("HEAD", api.item_path("no-such-id")).status_code in (404, 405)
+
+
+def allow_names_every_method_of_the_path(api: ApiClient) -> bool:
+    answer = api.raw("PATCH", api.item_path("no-such-id"))
+    return {item.strip() for item in answer.headers.get("Allow", "").split(",")} == {"GET", "PUT", "DELETE"}
+
+
 PROBES: dict[str, Probe] = {
     "auth-partner-key-optional": no_partner_key_gets_401,
     "auth-list-unauthenticated": no_keys_on_list_gets_401,
@@ -506,6 +619,28 @@ PROBES: dict[str, Probe] = {
     "http-no-405": undefined_method_is_405_with_allow,
     "http-405-without-allow": undefined_method_is_405_with_allow,
     "http-validation-422": validation_failure_is_400,
+    "auth-body-parsed-first": keys_are_judged_before_the_body,
+    "valid-nan-accepted": nan_is_not_json,
+    "valid-trailing-data-ignored": trailing_data_is_not_json,
+    "valid-case-insensitive-fields": case_variant_field_names_are_unknown_fields,
+    "valid-padding-not-counted": whitespace_padding_counts_toward_the_limit,
+    "valid-url-whatwg-repaired": urls_lenient_parsers_take_get_400,
+    "valid-url-go-parse": urls_lenient_parsers_take_get_400,
+    "valid-oversize-update-processed": oversize_update_is_refused,
+    "read-path-cleaning-redirect": odd_paths_are_not_redirected,
+    "read-trailing-slash-redirect": odd_paths_are_not_redirected,
+    "list-python-int": non_decimal_integers_get_400,
+    "list-number-coercion": non_decimal_integers_get_400,
+    "list-int-digit-limit-500": a_5000_digit_integer_is_no_crash,
+    "list-start-float64": start_beyond_2_53_is_taken_exactly,
+    "list-empty-shopid-no-filter": empty_shop_id_is_an_exact_filter,
+    "list-bracket-param-crash": bracketed_parameters_are_unknown,
+    "list-unparsable-query-ignored": an_unparsable_query_is_refused,
+    "http-413-text-plain": oversize_body_gets_a_json_413,
+    "http-lone-surrogate-500": lone_surrogate_gets_400,
+    "http-automatic-options": options_gets_405_in_json,
+    "http-head-skips-keys": head_is_405_or_the_gets_status,
+    "http-allow-one-method": allow_names_every_method_of_the_path,
 }
 
 

@@ -16,7 +16,7 @@ def missing_keys_get_401(probe: Probe) -> None:
     """Leave out the partner key, the developer key, or both: every operation answers 401 and does nothing."""
     body = probe.body()
     record = probe.create(body)
-    _expect_401_everywhere(probe, record, body["shopId"], _missing_keys(probe.primary), "AUTH-01")
+    _expect_401_everywhere(probe, record, body["shopId"], missing_keys(probe.primary), "AUTH-01")
 
 
 @scenario("AUTH-02", "AUTH-03")
@@ -24,7 +24,7 @@ def unknown_keys_get_401(probe: Probe) -> None:
     """Unknown keys, and keys that only start like a valid one, get 401 and do nothing."""
     body = probe.body()
     record = probe.create(body)
-    _expect_401_everywhere(probe, record, body["shopId"], _unknown_keys(probe.primary), "AUTH-02")
+    _expect_401_everywhere(probe, record, body["shopId"], unknown_keys(probe.primary), "AUTH-02")
 
 
 @scenario("AUTH-01", "AUTH-02", writes=False)
@@ -32,8 +32,8 @@ def reads_without_valid_keys_get_401(probe: Probe) -> None:
     """A list, and a GET of an id no record has, without a key or with a wrong one: 401 (writes nothing)."""
     shop_id, absent_id = probe.shop_id(), f"wc-{probe.state.run_tag}-no-such-record"
     for requirement_id, identities in (
-        ("AUTH-01", _missing_keys(probe.primary)),
-        ("AUTH-02", _unknown_keys(probe.primary)),
+        ("AUTH-01", missing_keys(probe.primary)),
+        ("AUTH-02", unknown_keys(probe.primary)),
     ):
         for how, identity in identities.items():
             reply = probe.client.list({"shopId": shop_id, "limit": 1}, identity=identity)
@@ -42,7 +42,7 @@ def reads_without_valid_keys_get_401(probe: Probe) -> None:
             probe.expect_status(requirement_id, reply, 401, f"get of an id no record has, {how}")
 
 
-def _missing_keys(good: Credentials) -> dict[str, Credentials]:
+def missing_keys(good: Credentials) -> dict[str, Credentials]:
     """Identities that leave out a key (AUTH-01), by how."""
     return {
         "without the partner key": Credentials(None, good.developer_key),
@@ -51,7 +51,7 @@ def _missing_keys(good: Credentials) -> dict[str, Credentials]:
     }
 
 
-def _unknown_keys(good: Credentials) -> dict[str, Credentials]:
+def unknown_keys(good: Credentials) -> dict[str, Credentials]:
     """Identities that send a key the target does not know (AUTH-02), by how."""
     unknown = f"unknown-{secrets.token_hex(8)}"
     return {
@@ -75,7 +75,7 @@ def _expect_401_everywhere(
     for how, identity in identities.items():
         record = probe.read(record["id"]) or probe.create(probe.body(shopId=shop_id))
         for name in ("list", "get", "create", "update", "delete"):
-            total_before = _total(probe, shop_id)
+            total_before = shop_total(probe, shop_id)
             if name == "list":
                 reply = client.list({"shopId": shop_id}, identity=identity)
             elif name == "get":
@@ -91,7 +91,7 @@ def _expect_401_everywhere(
                 record = probe.read(record["id"]) or probe.create(probe.body(shopId=shop_id))
                 continue
             if name == "create":
-                total_after = _total(probe, shop_id)
+                total_after = shop_total(probe, shop_id)
                 probe.expect(
                     "AUTH-03",
                     total_after == total_before,
@@ -112,6 +112,6 @@ def _expect_401_everywhere(
                 record = now or probe.create(probe.body(shopId=shop_id))
 
 
-def _total(probe: Probe, shop_id: str) -> int | None:
+def shop_total(probe: Probe, shop_id: str) -> int | None:
     body = probe.client.list({"shopId": shop_id, "limit": 1}).json_or_none()
     return body.get("total") if isinstance(body, dict) else None

@@ -50,7 +50,7 @@ def undefined_methods_get_405(probe: Probe) -> None:
         for method in UNDEFINED_METHODS:
             reply = probe.client.call(method, path)
             if probe.expect_status("HTTP-05", reply, 405, f"{method} {template}, a method the path does not define"):
-                _expect_allow(probe, reply, method, template)
+                expect_allow(probe, reply, method, template)
 
 
 @scenario("HTTP-01", "HTTP-02", "HTTP-03", "HTTP-04", "HTTP-06")
@@ -77,7 +77,7 @@ def malformed_requests_never_get_5xx(probe: Probe) -> None:
     probe.client.delete(record["id"])
 
 
-def _expect_allow(probe: Probe, reply: Reply, method: str, template: str) -> None:
+def expect_allow(probe: Probe, reply: Reply, method: str, template: str) -> None:
     """The `Allow` header of a 405 names every method the path has, and not the one it refused.
 
     Other methods the target really serves (HEAD, say) may be named too: that is not an error."""

@@ -1,0 +1,127 @@
+"""Keys are judged before the body (AUTH-01, AUTH-02), and a refused call does nothing (AUTH-03).
+
+A framework that parses or validates the body before the dependency that checks the keys answers a keyless
+call with a malformed body 400, 415 or 422. Here every operation gets every kind of body without keys: no
+body, a valid one, malformed JSON, JSON that is not an object, bytes that are not UTF-8, another charset, a
+content coding, another media type, deep nesting, and a body over the size limit (the only one that may get
+413 instead of 401). A quick run sends each body with one of the missing-key identities in turn (the one over
+1 MiB on create only: a server may reset a connection whose big body it does not read); a wider
+budget sends every one, and unknown keys too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.checker.client import COLLECTION_PATH, Reply, item_path
+from conformance.checker.context import Probe, requirement_text, scenario
+from conformance.checker.profile import Credentials
+from conformance.checker.scenarios.auth import missing_keys, shop_total, unknown_keys
+from conformance.checker.scenarios.validation import MAX_BODY_BYTES
+
+DEEP = 10_000
+
+
+@dataclass(frozen=True)
+class BodyKind:
+    """A kind of request body: what it is, its bytes and the headers that say what they are."""
+
+    what: str
+    data: bytes
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
+    oversize: bool = False
+
+
+def body_kinds(valid: dict[str, Any]) -> list[BodyKind]:
+    """Every kind of body a keyless call gets, built around one valid create body."""
+    text = json.dumps(valid)
+    return [
+        BodyKind("no body", b"", ()),
+        BodyKind("a valid body", text.encode()),
+        BodyKind("malformed JSON", text[:-3].encode()),
+        BodyKind("a JSON array", b"[1, 2]"),
+        BodyKind("a body that is not UTF-8", b'{"shopId": "\xff\xfe"}'),
+        BodyKind(
+            "a UTF-16 body (charset=utf-16)",
+            text.encode("utf-16"),
+            (("Content-Type", "application/json; charset=utf-16"),),
+        ),
+        BodyKind(
+            "Content-Encoding: br on plain JSON",
+            text.encode(),
+            (("Content-Type", "application/json"), ("Content-Encoding", "br")),
+        ),
+        BodyKind("a text/plain body", b"not json", (("Content-Type", "text/plain"),)),
+        BodyKind(f"JSON nested {DEEP} deep", b"[" * DEEP + b"]" * DEEP),
+        BodyKind(
+            "a body over 1 MiB", (text[:-1] + ', "wcPadding": "' + "x" * MAX_BODY_BYTES + '"}').encode(), oversize=True
+        ),
+    ]
+
+
+@scenario("AUTH-01", "AUTH-02", "AUTH-03")
+def keys_are_judged_before_the_body(probe: Probe) -> None:
+    """Each operation, without keys (and in a wide run with unknown keys), with each kind of body: 401 (a body
+    over 1 MiB may get 413), and nothing is created, changed or deleted."""
+    shop = probe.shop_id()
+    record = probe.create(probe.body(shopId=shop))
+    record = probe.read(record["id"]) or record
+    total_before = shop_total(probe, shop)
+    identities = _identities(probe)
+    paths = {
+        "create": ("POST", COLLECTION_PATH, "createWebHook"),
+        "update": ("PUT", item_path(record["id"]), "updateWebHook"),
+        "list": ("GET", f"{COLLECTION_PATH}?shopId={shop}", "listWebHooks"),
+        "get": ("GET", item_path(record["id"]), "getWebHook"),
+        "delete": ("DELETE", item_path(record["id"]), "deleteWebHook"),
+    }
+    writes: list[Reply] = []
+    turn = 0
+    for kind in body_kinds(probe.body(shopId=shop)):
+        for name, (method, path, operation) in paths.items():
+            if kind.oversize and method != "POST" and not probe.budget.wide_edges:
+                continue  # a server may reset a connection whose big body it does not read: once is enough
+            chosen = identities if probe.budget.wide_edges else [identities[turn % len(identities)]]
+            turn += 1
+            for requirement_id, how, identity in chosen:
+                reply = probe.client.call(
+                    method, path, data=kind.data, headers=dict(kind.headers), identity=identity, operation=operation
+                )
+                allowed = {401, 413} if kind.oversize else {401}
+                probe.expect_status(requirement_id, reply, allowed, f"{name} {how} with {kind.what}")
+                if method != "GET":
+                    writes.append(reply)
+    _expect_nothing_done(probe, record, shop, total_before, writes)
+
+
+def _identities(probe: Probe) -> list[tuple[str, str, Credentials]]:
+    """(requirement, how, identity) of every refused identity this budget uses."""
+    chosen = [("AUTH-01", how, identity) for how, identity in missing_keys(probe.primary).items()]
+    if probe.budget.wide_edges:
+        chosen += [("AUTH-02", how, identity) for how, identity in unknown_keys(probe.primary).items()]
+    return chosen
+
+
+def _expect_nothing_done(
+    probe: Probe, record: dict[str, Any], shop: str, total_before: int | None, writes: list[Reply]
+) -> None:
+    """AUTH-03: the record is as it was and the shop holds as many records as before."""
+    now = probe.read(record["id"])
+    evidence = [reply for reply in writes if reply.status not in (401, 413)][:5] or writes[:3]
+    probe.expect(
+        "AUTH-03",
+        now == record,
+        f"the record unchanged by refused updates and deletes ({requirement_text('AUTH-03')})",
+        lambda: "the record is gone" if now is None else f"the record is now {json.dumps(now)[:300]}",
+        *evidence,
+    )
+    total_after = shop_total(probe, shop)
+    probe.expect(
+        "AUTH-03",
+        total_after == total_before,
+        f"the shop's total {total_before} unchanged by refused creates ({requirement_text('AUTH-03')})",
+        f"the total is {total_after}",
+        *evidence,
+    )
