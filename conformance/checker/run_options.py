@@ -29,6 +29,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGrou
     how = parser.add_argument_group("run")
     how.add_argument("--spec", type=Path, help="the OpenAPI spec (default: the bundled one)")
     how.add_argument("--report-dir", type=Path, help="where the reports go (default: reports/)")
+    how.add_argument(
+        "--run-id",
+        help="marks every record this run writes (shop ids, webhook URLs), for `conformance cleanup --run-id`; "
+        "default: a fresh random id (a CI can pass its job id)",
+    )
     how.add_argument("--seed", help="seed for every random choice, to rerun a run exactly")
     how.add_argument("--budget", choices=BUDGET_NAMES, help="how hard to try: quick, standard (default), deep")
     how.add_argument("--strict", action="store_true", default=None, help="SHOULD failures fail the run too")
