@@ -196,16 +196,20 @@ class Ledger:
         keep: frozenset[str],
         outcome: Cleanup,
     ) -> None:
-        handled = set(self._owners) | set(keep)
+        # Skipped: what was there before the run, and what the cleanup already reports as left behind. A record
+        # an answer once named is swept too: a delete that answered 2xx, and a write that revived it, are seen.
+        handled = set(keep) | {item.id for item in outcome.left_behind}
         shops = {identity: self.shops(identity, user_shops) for identity in identities}
         marked, notes = find_marked(client, self.mark, shops, handled)
         outcome.notes += notes
         for item in marked:
-            outcome.found.append(Found(item, self._source_of(item)))
             reason = delete_record(client, item.id, [item.identity, *identities])
+            if reason is GONE:
+                continue  # listed, yet gone for every identity: a stale list, not a record
+            outcome.found.append(Found(item, self._source_of(item)))
             if reason is None:
                 outcome.deleted += 1
-            elif reason is not GONE:
+            else:
                 outcome.left_behind.append(LeftBehind(item.id, reason))
 
     def _source_of(self, item: Marked) -> Write | None:

@@ -94,14 +94,16 @@ class RunMark:
             return url
         return marked
 
-    def mark_body(self, body: Any, shop_id: str) -> None:
-        """Mark a write's JSON body in place: a string shopId becomes `shop_id` (unless it is a run shop
-        already), every URL is marked where it can be. A shopId of another type (null, a number) stays, as
-        does every value that makes a body invalid: only what keeps the body's validity is changed."""
+    def mark_body(self, body: Any, shop_id: str | None = None) -> None:
+        """Mark a write's JSON body in place: a string shopId is set to `shop_id` (the user's --shop-id), or
+        else prefixed with the run's own shop `wc-<run id>.0-` (it keeps what was generated: its characters,
+        its length, ...); every URL is marked where it can be (`mark_url`). A shopId of another type (null, a
+        number) stays, as does every value that makes a body invalid: only what keeps its validity changes."""
         if not isinstance(body, dict):
             return
-        if isinstance(body.get("shopId"), str) and not self.is_run_shop(body["shopId"]):
-            body["shopId"] = shop_id
+        shop = body.get("shopId")
+        if isinstance(shop, str) and not self.is_run_shop(shop) and shop != shop_id:
+            body["shopId"] = shop_id if shop_id is not None else f"{self.shop(0)}-{shop}"
         if isinstance(body.get("webHookUrls"), list):
             body["webHookUrls"] = [self.mark_url(item) for item in body["webHookUrls"]]
         if "url" in body:

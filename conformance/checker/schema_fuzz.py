@@ -573,7 +573,6 @@ class ObservedTransport:
         self.created: set[str] = set()
         self.deleted: set[str] = set()
         self.anchor: str | None = None  # the record generated updates go to (`anchor_record`): never deleted
-        self.own_shop = state.new_shop_id()  # the run's shop for every generated write (without --shop-id)
         # Ids of records this engine saw but did not create: a write naming one is never sent.
         self.foreign: set[str] = {
             record["id"] for records in state.preexisting.values() for record in records if "id" in record
@@ -638,17 +637,19 @@ class ObservedTransport:
             )
 
     def _mark(self, case: Case) -> None:
-        """Mark a generated write as this run's (`RunMark.mark_body`): a string shopId goes into the engine's own
-        shop, or with --shop-id into one of the user's (a null or missing one too there); every URL carries the
-        mark where inserting it keeps the body as valid or invalid as it was. A shopId of a wrong type is left
-        alone: it is what a negative case tests, and a conformant target stores nothing for it."""
+        """Mark a generated write as this run's (`RunMark.mark_body`): a string shopId is prefixed with the run's
+        own shop, or with --shop-id replaced by one of the user's (a null or missing one too); every URL carries
+        the mark where inserting it keeps the body as valid or invalid as it was. A shopId of a wrong type is
+        left alone: it is what a negative case tests, and a conformant target stores nothing for it."""
         if not isinstance(case.body, dict) or case.method.upper() not in ("POST", "PUT"):
             return
         shops = self._state.profile.shop_ids
-        shop = shops[self.requests % len(shops)] if shops else self.own_shop
-        if shops and case.body.get("shopId") is None:
-            case.body["shopId"] = shop
-        self._state.mark.mark_body(case.body, shop)
+        shop = shops[self.requests % len(shops)] if shops else None
+        body = copy.deepcopy(case.body)  # Hypothesis may hold on to the generated value: it stays as generated
+        if shop is not None and body.get("shopId") is None:
+            body["shopId"] = shop
+        self._state.mark.mark_body(body, shop)
+        case.body = body
 
     def _intend(self, case: Case, operation: str | None) -> Exchange:
         """Journal a write before it is sent (`TargetClient.intend`); the exchange returned fills in later."""

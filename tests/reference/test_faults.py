@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+import requests
 
 from conformance.catalogue import catalogue
 from conformance.cli import main
@@ -175,6 +176,20 @@ def lower_case_type_rejected(api: ApiClient) -> bool:
     return rejected(api, webHookType="new_member")
 
 
+def lower_case_type_answered_with_400(api: ApiClient) -> bool:
+    """A create of an invalid type gets an answer, 400, and stores nothing."""
+    try:
+        return rejected(api, webHookType="new_member")
+    except requests.ConnectionError:
+        return False  # the connection closed without an answer
+
+
+def typeless_create_is_served_once(api: ApiClient) -> bool:
+    """A valid create without a type gets 200, and stores exactly the record it answers with."""
+    answer = api.post(api.body())
+    return answer.status_code == 200 and ids_of(api.list()) == [answer.json()["id"]]
+
+
 def non_object_json_rejected(api: ApiClient) -> bool:
     return api.post([HOOK]).status_code == 400
 
@@ -266,6 +281,10 @@ def update_sets_updated(api: ApiClient) -> bool:
 
 def update_of_unknown_id_is_404(api: ApiClient) -> bool:
     return api.put("no-such-id", json=api.body()).status_code == 404 and api.get("no-such-id").status_code == 404
+
+
+def update_of_unknown_id_stores_nothing(api: ApiClient) -> bool:
+    return api.put("no-such-id", json=api.body()).status_code == 404 and api.list().json()["total"] == 0
 
 
 def update_of_deleted_id_is_404(api: ApiClient) -> bool:
@@ -455,6 +474,8 @@ PROBES: dict[str, Probe] = {
     "valid-malformed-json-500": malformed_json_rejected,
     "valid-shopid-number-coerced": number_shop_id_rejected,
     "valid-insert-before-validate": unknown_type_rejected,
+    "create-stores-then-500": typeless_create_is_served_once,
+    "create-stores-then-drops": lower_case_type_answered_with_400,
     "valid-no-url-limits": too_many_or_too_long_urls_rejected,
     "valid-duplicate-urls-accepted": duplicate_urls_rejected,
     "valid-no-ssrf-guard": loopback_url_rejected,
@@ -473,6 +494,7 @@ PROBES: dict[str, Probe] = {
     "update-modified-unchanged": update_moves_modified_forward,
     "update-flag-not-set": update_sets_updated,
     "update-upsert": update_of_unknown_id_is_404,
+    "update-upsert-404": update_of_unknown_id_stores_nothing,
     "update-revives-deleted": update_of_deleted_id_is_404,
     "update-skips-validation": update_validates,
     "update-uses-body-id": body_id_never_touches_its_record,
