@@ -185,7 +185,8 @@ class Ledger:
                 outcome.deleted += 1
             else:
                 outcome.left_behind.append(LeftBehind(webhook_id, reason))
-        self._sweep(client, everyone, user_shops, keep, outcome)
+        if self.writes:  # a run that wrote nothing (read-only, or stopped before its first write) caused nothing
+            self._sweep(client, everyone, user_shops, keep, outcome)
         return outcome
 
     def _sweep(

@@ -44,8 +44,9 @@ def moments(budget: str, signum: signal.Signals, count: int, *marks: pytest.Mark
     """`count` seeded random moments of a `budget` run, each with --shop-id or without in turn."""
     low, high = SPAN[budget]
     drawn = random.Random(f"{budget}:{signum.name}")
+    name = f"{budget}-{signum.name}"
     return [
-        pytest.param(budget, signum, round(drawn.uniform(low, high), 2), index % 2 == 0, marks=marks, id=f"{budget}-{signum.name}-{index}")
+        pytest.param(budget, signum, round(drawn.uniform(low, high), 2), index % 2 == 0, marks=marks, id=f"{name}-{index}")
         for index in range(count)
     ]
 
