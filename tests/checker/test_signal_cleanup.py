@@ -45,9 +45,10 @@ def moments(budget: str, signum: signal.Signals, count: int, *marks: pytest.Mark
     low, high = SPAN[budget]
     drawn = random.Random(f"{budget}:{signum.name}")
     name = f"{budget}-{signum.name}"
+    after = [round(drawn.uniform(low, high), 2) for _ in range(count)]
     return [
-        pytest.param(budget, signum, round(drawn.uniform(low, high), 2), index % 2 == 0, marks=marks, id=f"{name}-{index}")
-        for index in range(count)
+        pytest.param(budget, signum, seconds, index % 2 == 0, marks=marks, id=f"{name}-{index}")
+        for index, seconds in enumerate(after)
     ]
 
 
