@@ -135,10 +135,10 @@ class Ledger:
     def created(self) -> int:
         return len(self._owners)
 
-    def shops(self, identity: Credentials, user_shops: tuple[str, ...] = ()) -> list[str]:
-        """The shops this identity wrote into that a sweep lists: the run's own, and the user's `--shop-id`s."""
+    def shops(self, identities: list[Credentials], user_shops: tuple[str, ...] = ()) -> list[str]:
+        """The shops these identities wrote into that a sweep lists: the run's own, and the user's `--shop-id`s."""
         with self._lock:
-            sent = {write.body["shopId"] for write in self.writes if write.identity == identity and _has_shop(write)}
+            sent = {write.body["shopId"] for write in self.writes if write.identity in identities and _has_shop(write)}
         return sorted(shop for shop in sent if self.mark.is_run_shop(shop) or shop in user_shops)
 
     def identities(self) -> list[Credentials]:
@@ -170,10 +170,12 @@ class Ledger:
         """Delete every live record the answers named, then sweep (see the module). Never raises.
 
         A record its creator gets 404 for is tried with the other identities too: a target that lets a body's
-        `companyId` move a record (TENANT-04) would otherwise keep it out of our reach. `keep` are the ids of
-        records that were there before the run: never deleted, whatever they carry.
+        `companyId` move a record (TENANT-04) would otherwise keep it out of our reach. `identities` are the
+        profile's (default: the client's primary and second); the sweep lists as each of them. `keep` are the
+        ids of records that were there before the run: never deleted, whatever they carry.
         """
-        everyone = list(dict.fromkeys([*(identities or []), *self.identities()]))
+        profile = client.profile
+        everyone = identities or [who for who in (profile.primary, profile.second) if who is not None]
         live = self.live()
         outcome = Cleanup(created=self.created, deleted=self.created - len(live))  # the run deleted the others
         for webhook_id, owner in live.items():
@@ -200,7 +202,11 @@ class Ledger:
         # Skipped: what was there before the run, and what the cleanup already reports as left behind. A record
         # an answer once named is swept too: a delete that answered 2xx, and a write that revived it, are seen.
         handled = set(keep) | {item.id for item in outcome.left_behind}
-        shops = {identity: self.shops(identity, user_shops) for identity in identities}
+        shops = {identity: self.shops([identity], user_shops) for identity in identities}
+        # Writes without the profile's keys (the AUTH checks') are listed as the first identity: a target that
+        # served one stored it in some company, most likely the primary key's.
+        strays = [who for who in self.identities() if who not in identities]
+        shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
         marked, notes = find_marked(client, self.mark, shops, handled)
         outcome.notes += notes
         for item in marked:
