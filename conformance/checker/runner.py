@@ -53,6 +53,7 @@ Watch = Callable[[ClientStats, Results], None]
 
 
 SCENARIOS_ENGINE = "targeted scenarios"
+SWEEP_CHECK = "cleanup sweep"  # the check name of a finding about a record the cleanup's sweep found
 READ_ONLY = "it writes to the target, and this run is read-only"  # why a read-only run leaves a check out
 
 
@@ -351,7 +352,7 @@ def _stored_unannounced(state: RunState, cleanup: Cleanup) -> None:
         state.results.fail(
             Finding(
                 requirement_id,
-                "cleanup sweep",
+                SWEEP_CHECK,
                 f"{what} ({requirement_text(requirement_id)})",
                 f"the sweep found record {found.marked.id} in a list afterwards: {found.how}",
                 [found.write.exchange, found.marked.listing],

@@ -78,7 +78,7 @@ FAULTS: tuple[Fault, ...] = (
     _fault(
         "create-stores-then-500",
         "HTTP-01",
-        "A create without a `webHookType` stores the record, then answers 500 (a crash after the insert).",
+        "A create with a non-ASCII `shopId` stores the record, then answers 500 (a crash after the insert).",
     ),
     _fault(
         "create-stores-then-drops",

@@ -69,8 +69,8 @@ class WebHookService:
             self.store.insert(record, replace=True)
         else:
             self.store.insert(record)
-        if self.fault == "create-stores-then-500" and record.webhook_type is None:
-            raise PlantedCrash("the event fan-out crashed on a record without a type, after it was stored")
+        if self.fault == "create-stores-then-500" and not (record.shop_id or "").isascii():
+            raise PlantedCrash("the event fan-out crashed on a non-ASCII shopId, after the record was stored")
         answer = record.to_json()
         if self.fault == "read-stale-cache":
             with self._cache_lock:

@@ -184,9 +184,9 @@ def lower_case_type_answered_with_400(api: ApiClient) -> bool:
         return False  # the connection closed without an answer
 
 
-def typeless_create_is_served_once(api: ApiClient) -> bool:
-    """A valid create without a type gets 200, and stores exactly the record it answers with."""
-    answer = api.post(api.body())
+def unicode_shop_create_is_served_once(api: ApiClient) -> bool:
+    """A valid create with a non-ASCII shopId gets 200, and stores exactly the record it answers with."""
+    answer = api.post(api.body(shopId="café-ß-日本"))
     return answer.status_code == 200 and ids_of(api.list()) == [answer.json()["id"]]
 
 
@@ -474,7 +474,7 @@ PROBES: dict[str, Probe] = {
     "valid-malformed-json-500": malformed_json_rejected,
     "valid-shopid-number-coerced": number_shop_id_rejected,
     "valid-insert-before-validate": unknown_type_rejected,
-    "create-stores-then-500": typeless_create_is_served_once,
+    "create-stores-then-500": unicode_shop_create_is_served_once,
     "create-stores-then-drops": lower_case_type_answered_with_400,
     "valid-no-url-limits": too_many_or_too_long_urls_rejected,
     "valid-duplicate-urls-accepted": duplicate_urls_rejected,
