@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean browser
+.PHONY: run test test-all lint clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "note: /usr/bin/chromium is missing and cannot be installed here: the browser test is skipped"
 
+# `make test` leaves out the `slow` tier (exhaustive campaigns); `make test-all` runs the whole suite.
 test: $(STAMP) browser
+	$(VENV)/bin/python -m ruff check conformance tests
+	$(VENV)/bin/python -m pytest -n auto -m "not slow"
+
+test-all: $(STAMP) browser
 	$(VENV)/bin/python -m ruff check conformance tests
 	$(VENV)/bin/python -m pytest -n auto
 

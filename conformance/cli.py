@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from conformance import __version__
+from conformance.checker import cleanup as cleanup_cli
 from conformance.checker import cli as run_cli
 from conformance.reference import cli as serve_cli
 from conformance.reports import cli as report_cli
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_cli.add_parser(subcommands)
+    cleanup_cli.add_parser(subcommands)
     serve_cli.add_parser(subcommands)
     report_cli.add_parser(subcommands)
     return parser

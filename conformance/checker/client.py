@@ -112,6 +112,9 @@ class Reply:
 
 
 Observer = Callable[[Reply], None]
+# Told of every write before it is sent: the operation, the body (a JSON value, or bytes as sent), the identity,
+# and the exchange, which fills in as the answer comes (or does not). The ledger's intent journal is one.
+Intent = Callable[[str | None, Any, Credentials, Exchange], Any]
 
 
 class AnswerTooLarge(requests.RequestException):
@@ -247,6 +250,7 @@ class TargetClient:
         self.redact = Redactor(profile.secrets())
         self.stats = ClientStats()
         self.observers: list[Observer] = []
+        self.intents: list[Intent] = []
         self.deadline = deadline  # time.monotonic() after which 429 waits are cut short
         self._limiter = RateLimiter(profile.rate_limit)
         self._session = guard(requests.Session())
@@ -277,6 +281,26 @@ class TargetClient:
 
     def list(self, params: dict[str, Any] | None = None, *, identity: Credentials | None = None, **kw: Any) -> Reply:
         return self.call("GET", COLLECTION_PATH, params=params, identity=identity, operation="listWebHooks", **kw)
+
+    def list_all(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        page: int = 100,
+        limit_pages: int = 50,
+        identity: Credentials | None = None,
+    ) -> list[Reply]:
+        """Every page of a list, walking start = 0, page, 2*page, ... until a short page (bounded)."""
+        replies = []
+        start = 0
+        for _ in range(limit_pages):
+            reply = self.list({**(params or {}), "start": start, "limit": page}, identity=identity)
+            replies.append(reply)
+            values = page_values(reply)
+            if values is None or len(values) < page:
+                break
+            start += page
+        return replies
 
     def call(
         self,
@@ -387,6 +411,10 @@ class TargetClient:
         for observe in self.observers:
             observe(reply)
 
+    def intend(self, operation: str | None, body: Any, identity: Credentials, exchange: Exchange) -> list[Any]:
+        """Tell the intents of a write about to be sent; returns what they return (a ledger's entry)."""
+        return [record(operation, body, identity, exchange) for record in self.intents]
+
     def observe_external(self, reply: Reply) -> None:
         """Count and observe an answer that another HTTP stack got from the target (Schemathesis's), so
         every request of a run is counted, judged by the same observers, and its creates reach the ledger."""
@@ -494,6 +522,8 @@ class TargetClient:
             exchange.error = refusal
             raise TransportError(f"{method} {exchange.url}: {refusal}", exchange)
         self._limiter.wait()
+        if method.upper() not in SAFE_METHODS:
+            self.intend(operation, data, identity, exchange)  # before it is sent: an answer may never come
         started = time.monotonic()
         with self._lock:
             self.stats.requests += 1
@@ -527,6 +557,15 @@ class TargetClient:
         with self._lock:
             key = (operation or "other", status)
             self.stats.by_operation[key] = self.stats.by_operation.get(key, 0) + 1
+
+
+def page_values(reply: Reply) -> list[dict[str, Any]] | None:
+    """The records on one list page, or None when the answer is not a 200 with a `values` list."""
+    body = reply.json_or_none()
+    values = body.get("values") if isinstance(body, dict) else None
+    if reply.status != 200 or not isinstance(values, list):
+        return None
+    return [item for item in values if isinstance(item, dict)]
 
 
 def item_path(webhook_id: str) -> str:

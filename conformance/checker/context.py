@@ -16,6 +16,7 @@ from typing import Any
 from conformance.catalogue import requirement
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
+from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
 
@@ -35,7 +36,7 @@ class RunState:
     results: Results
     budget: Budget
     seed: int
-    run_tag: str  # unique to this run: marks shop ids and webhook URLs as ours
+    mark: RunMark  # the run's id: marks shop ids and webhook URLs as ours
     spec: dict[str, Any] = field(default_factory=dict)
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
@@ -44,6 +45,12 @@ class RunState:
     # every requirement out whose checks had not all run, rather than count what it saw so far as a pass.
     unfinished: Counter[str] = field(default_factory=Counter)
     _shop_counter: int = 0
+
+    @property
+    def run_tag(self) -> str:
+        """The run's id, as it appears in its shop ids and webhook URLs."""
+        assert self.mark.run_id is not None
+        return self.mark.run_id
 
     def selected(self, covers: tuple[str, ...]) -> bool:
         """Whether --only/--skip leave any of these requirements in the run."""
@@ -54,7 +61,7 @@ class RunState:
         self._shop_counter += 1
         if self.profile.shop_ids:
             return self.profile.shop_ids[(self._shop_counter - 1) % len(self.profile.shop_ids)]
-        return f"wc-{self.run_tag}-{self._shop_counter}"
+        return self.mark.shop(self._shop_counter)
 
 
 class Probe:
@@ -114,7 +121,7 @@ class Probe:
     def webhook_url(self) -> str:
         """A fresh, valid webhook URL (https, public-looking host) that marks the record as this run's."""
         self._url_counter += 1
-        return f"https://hooks.example.com/wc/{self.state.run_tag}/{self.check}/{self._url_counter}"
+        return self.state.mark.url(self.check, self._url_counter)
 
     def body(self, **fields: Any) -> dict[str, Any]:
         """A valid create body; keyword arguments override or add fields."""
@@ -145,26 +152,7 @@ class Probe:
 
     def list_all(self, params: dict[str, Any] | None = None, page: int = 100, limit_pages: int = 50) -> list[Reply]:
         """Every page of a list, walking start = 0, page, 2*page, ... until a short page (bounded)."""
-        replies = []
-        start = 0
-        for _ in range(limit_pages):
-            reply = self.client.list({**(params or {}), "start": start, "limit": page})
-            replies.append(reply)
-            body = reply.json_or_none()
-            values = body.get("values") if isinstance(body, dict) else None
-            if reply.status != 200 or not isinstance(values, list) or len(values) < page:
-                break
-            start += page
-        return replies
-
-
-def page_values(reply: Reply) -> list[dict[str, Any]] | None:
-    """The records on one list page, or None when the answer is not a 200 with a `values` list."""
-    body = reply.json_or_none()
-    values = body.get("values") if isinstance(body, dict) else None
-    if reply.status != 200 or not isinstance(values, list):
-        return None
-    return [item for item in values if isinstance(item, dict)]
+        return self.client.list_all(params, page=page, limit_pages=limit_pages)
 
 
 def requirement_text(requirement_id: str) -> str:

@@ -1,13 +1,28 @@
-"""The ledger of records this run created, so that all of them, and only they, are deleted at the end."""
+"""The ledger of what this run wrote, so that every record it caused, and only those, is deleted at the end.
+
+Two sources, so that nothing a run caused escapes: the answers (a 2xx create, or a PUT that upserted a new
+id, names a record), and the writes themselves, journaled before they are sent (`intend`). At the end the
+named records are deleted, then a sweep lists the run's shops and the company as a whole (as every identity
+that wrote) and deletes every live record carrying the run's mark (`marks.RunMark`), whatever the target
+answered when it was written: an error, nothing, a dropped connection. Records that were there before the
+run (`keep`) are never touched.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
-from conformance.checker.client import Reply, TargetClient, TransportError
+from conformance.checker.client import Reply, TargetClient, TransportError, page_values
+from conformance.checker.evidence import Exchange
+from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials
+
+SWEEP_PAGE = 100
+SWEEP_PAGES = 20  # pages of one list the sweep walks: a company-wide walk looks at 2,000 records at most
 
 
 @dataclass
@@ -19,26 +34,85 @@ class LeftBehind:
 
 
 @dataclass
+class Write:
+    """One write of the run, journaled before it was sent: its exchange fills in as the answer comes."""
+
+    operation: str | None
+    body: Any  # the JSON value sent, or None when the body was not JSON
+    identity: Credentials
+    exchange: Exchange
+
+    @property
+    def answer(self) -> str:
+        """What the target answered, in a few words."""
+        if self.exchange.status is not None:
+            return f"answered {self.exchange.status}"
+        return f"no answer ({self.exchange.error})" if self.exchange.error else "no answer"
+
+
+@dataclass
+class Marked:
+    """A live record carrying the run's mark, as a list showed it to `identity`."""
+
+    record: dict[str, Any]
+    identity: Credentials
+    listing: Exchange
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+
+@dataclass
+class Found:
+    """A record the sweep found that no answer named, and the write that most likely stored it."""
+
+    marked: Marked
+    write: Write | None
+
+    @property
+    def how(self) -> str:
+        if self.write is None:
+            return "stored by a write of this run (which one is not known)"
+        return f"stored by {self.write.exchange.method} {self.write.exchange.url}, which {self.write.answer}"
+
+
+@dataclass
 class Cleanup:
     """What the cleanup did."""
 
-    created: int = 0
+    created: int = 0  # records the answers named
     deleted: int = 0
     already_gone: int = 0  # answered 404 to every identity at cleanup: deleted during the run, or out of reach
     left_behind: list[LeftBehind] = field(default_factory=list)
+    found: list[Found] = field(default_factory=list)  # live records of the run that no answer named
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def found_by_sweep(self) -> int:
+        return len(self.found)
 
 
 class Ledger:
-    """Every record created in this run, by whom, and whether it is gone.
+    """Every write of this run and every record an answer named, by whom, and whether it is gone.
 
-    It is fed by observing answers (a 2xx create, or a PUT that upserted a new id), so every engine's
+    It is fed by the client: `intend` before each write is sent, `observe` with each answer, so every engine's
     writes are recorded, including records a faulty target created where it should not have.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, mark: RunMark) -> None:
+        self.mark = mark
+        self.writes: list[Write] = []
         self._owners: dict[str, Credentials] = {}
         self._gone: set[str] = set()
         self._lock = threading.Lock()
+
+    def intend(self, operation: str | None, body: Any, identity: Credentials, exchange: Exchange) -> Write:
+        """Journal a write before it is sent (a client intent)."""
+        write = Write(operation, _json_value(body), identity, exchange)
+        with self._lock:
+            self.writes.append(write)
+        return write
 
     def record(self, webhook_id: str, owner: Credentials) -> None:
         with self._lock:
@@ -61,6 +135,17 @@ class Ledger:
     def created(self) -> int:
         return len(self._owners)
 
+    def shops(self, identities: list[Credentials], user_shops: tuple[str, ...] = ()) -> list[str]:
+        """The shops these identities wrote into that a sweep lists: the run's own, and the user's `--shop-id`s."""
+        with self._lock:
+            sent = {write.body["shopId"] for write in self.writes if write.identity in identities and _has_shop(write)}
+        return sorted(shop for shop in sent if self.mark.is_run_shop(shop) or shop in user_shops)
+
+    def identities(self) -> list[Credentials]:
+        """Every identity that wrote, in order of its first write."""
+        with self._lock:
+            return list(dict.fromkeys(write.identity for write in self.writes))
+
     def observe(self, reply: Reply) -> None:
         """Update the ledger from one answer (a client observer)."""
         if not 200 <= reply.status < 300:
@@ -74,32 +159,133 @@ class Ledger:
         elif reply.operation == "deleteWebHook":
             self.forget(_id_from_url(reply.exchange.url))
 
-    def clean_up(self, client: TargetClient, identities: list[Credentials] | None = None) -> Cleanup:
-        """Delete every live record. Never raises.
+    def clean_up(
+        self,
+        client: TargetClient,
+        identities: list[Credentials] | None = None,
+        *,
+        user_shops: tuple[str, ...] = (),
+        keep: frozenset[str] = frozenset(),
+    ) -> Cleanup:
+        """Delete every live record the answers named, then sweep (see the module). Never raises.
 
         A record its creator gets 404 for is tried with the other identities too: a target that lets a body's
-        `companyId` move a record (TENANT-04) would otherwise keep it out of our reach.
+        `companyId` move a record (TENANT-04) would otherwise keep it out of our reach. `identities` are the
+        profile's (default: the client's primary and second); the sweep lists as each of them. `keep` are the
+        ids of records that were there before the run: never deleted, whatever they carry.
         """
-        outcome = Cleanup(created=self.created)
-        for webhook_id, owner in self.live().items():
-            reason = None
-            for identity in [owner, *(who for who in identities or [] if who != owner)]:
-                try:
-                    reply = _delete(client, webhook_id, identity)
-                except TransportError as error:
-                    reason = str(error)
-                    break
-                if reply.status != 404:
-                    reason = None if reply.status in (200, 204) else f"DELETE answered {reply.status}"
-                    break
-            else:
+        profile = client.profile
+        everyone = identities or [who for who in (profile.primary, profile.second) if who is not None]
+        live = self.live()
+        outcome = Cleanup(created=self.created, deleted=self.created - len(live))  # the run deleted the others
+        for webhook_id, owner in live.items():
+            reason = delete_record(client, webhook_id, [owner, *everyone])
+            if reason is GONE:
                 outcome.already_gone += 1
-            if reason is None:
+            elif reason is None:
                 self.forget(webhook_id)
+                outcome.deleted += 1
             else:
                 outcome.left_behind.append(LeftBehind(webhook_id, reason))
-        outcome.deleted = outcome.created - len(outcome.left_behind) - outcome.already_gone
+        if self.writes:  # a run that wrote nothing (read-only, or stopped before its first write) caused nothing
+            self._sweep(client, everyone, user_shops, keep, outcome)
         return outcome
+
+    def _sweep(
+        self,
+        client: TargetClient,
+        identities: list[Credentials],
+        user_shops: tuple[str, ...],
+        keep: frozenset[str],
+        outcome: Cleanup,
+    ) -> None:
+        # Skipped: what was there before the run, and what the cleanup already reports as left behind. A record
+        # an answer once named is swept too: a delete that answered 2xx, and a write that revived it, are seen.
+        handled = set(keep) | {item.id for item in outcome.left_behind}
+        shops = {identity: self.shops([identity], user_shops) for identity in identities}
+        # Writes without the profile's keys (the AUTH checks') are listed as the first identity: a target that
+        # served one stored it in some company, most likely the primary key's.
+        strays = [who for who in self.identities() if who not in identities]
+        shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
+        marked, notes = find_marked(client, self.mark, shops, handled)
+        outcome.notes += notes
+        for item in marked:
+            reason = delete_record(client, item.id, [item.identity, *identities])
+            if reason is GONE:
+                continue  # listed, yet gone for every identity: a stale list, not a record
+            outcome.found.append(Found(item, self._source_of(item)))
+            if reason is None:
+                outcome.deleted += 1
+            else:
+                outcome.left_behind.append(LeftBehind(item.id, reason))
+
+    def _source_of(self, item: Marked) -> Write | None:
+        """The last write whose body the record holds (same shop and URLs; for a PUT, the path's id), preferring
+        one of the identity that lists it and one whose answer named no record."""
+        record = item.record
+
+        def holds(write: Write) -> bool:
+            if not _is_dict(write) or write.body.get("webHookUrls") != record.get("webHookUrls"):
+                return False
+            if write.body.get("shopId") != record.get("shopId"):
+                return False
+            return write.operation != "updateWebHook" or _id_from_url(write.exchange.url) == item.id
+
+        with self._lock:
+            candidates = [write for write in reversed(self.writes) if holds(write)]
+        ranked = sorted(
+            candidates,
+            key=lambda write: (
+                write.identity != item.identity,
+                write.exchange.status is not None and 200 <= write.exchange.status < 300,
+            ),
+        )
+        return ranked[0] if ranked else None
+
+
+GONE: Any = object()  # `delete_record`: every identity got 404
+
+
+def delete_record(client: TargetClient, webhook_id: str, identities: list[Credentials]) -> Any:
+    """DELETE a record as each identity in turn until one does not get 404: None when it is deleted, GONE when
+    every identity got 404, else why it is still there."""
+    for identity in dict.fromkeys(identities):
+        try:
+            reply = _delete(client, webhook_id, identity)
+        except TransportError as error:
+            return str(error)
+        if reply.status != 404:
+            return None if reply.status in (200, 204) else f"DELETE answered {reply.status}"
+    return GONE
+
+
+def find_marked(
+    client: TargetClient,
+    mark: RunMark,
+    shops: dict[Credentials, list[str]],
+    skip: set[str] | frozenset[str] = frozenset(),
+) -> tuple[list[Marked], list[str]]:
+    """Every live record carrying `mark` that a list shows: for each identity its `shops` one by one, then the
+    company as a whole (a record without a shopId is found by its URLs). Ids in `skip` are left out. Returns
+    the records and notes on what could not be listed; never raises."""
+    found: dict[str, Marked] = {}
+    notes: list[str] = []
+    for identity, shop_ids in shops.items():
+        for params in [*({"shopId": shop} for shop in shop_ids), {}]:
+            try:
+                replies = client.list_all(params, page=SWEEP_PAGE, limit_pages=SWEEP_PAGES, identity=identity)
+            except TransportError as error:
+                notes.append(f"the sweep could not list {params or 'the company'}: {error}")
+                continue
+            if not params and len(replies) == SWEEP_PAGES and page_values(replies[-1]):
+                notes.append(f"the sweep looked at the first {SWEEP_PAGE * SWEEP_PAGES} records of the company only")
+            for reply in replies:
+                for record in page_values(reply) or []:
+                    webhook_id = record.get("id")
+                    usable = isinstance(webhook_id, str) and webhook_id not in skip and webhook_id not in found
+                    if usable and record.get("deleted") is not True and mark.carries(record):
+                        found[webhook_id] = Marked(record, identity, reply.exchange)
+    return list(found.values()), notes
 
 
 def _delete(client: TargetClient, webhook_id: str, identity: Credentials) -> Reply:
@@ -110,6 +296,23 @@ def _delete(client: TargetClient, webhook_id: str, identity: Credentials) -> Rep
         return client.delete(webhook_id, identity=identity)
     except TransportError:
         return client.delete(webhook_id, identity=identity)
+
+
+def _json_value(body: Any) -> Any:
+    if isinstance(body, bytes | str):
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+    return body
+
+
+def _has_shop(write: Write) -> bool:
+    return _is_dict(write) and isinstance(write.body.get("shopId"), str)
+
+
+def _is_dict(write: Write) -> bool:
+    return isinstance(write.body, dict)
 
 
 def _id_from_url(url: str) -> str:

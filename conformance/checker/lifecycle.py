@@ -595,7 +595,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def _client_fields(self, choice: FieldChoice) -> dict[str, Any]:
         """The body of a choice: a URL path carries the run's tag, so the records are recognisably ours."""
-        base = f"https://hooks.example.com/wc/{self.state.run_tag}/lifecycle"
+        base = self.state.mark.url("lifecycle")
         types = self.types
         return {
             "shopId": self.shops[choice.shop % len(self.shops)],

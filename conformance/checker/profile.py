@@ -82,6 +82,7 @@ class RunOptions:
     update_baseline: bool = False  # write this run's failures into `baseline` (they become the known ones)
     read_only: bool = False  # send no request that writes: the checks that need writes are not-run
     require_complete: bool = False  # an `incomplete` verdict (a MUST not run, a subset) exits 3, not 0
+    run_id: str | None = None  # marks every record the run writes (`marks`); None: a fresh random one
 
 
 # Option name -> (environment variable, converter). The single table the CLI, env and files share.
@@ -110,6 +111,12 @@ def _seed(value: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"--seed must be an integer, not {value!r}") from None
+
+
+def _run_id(value: str) -> str:
+    from conformance.checker.marks import check_run_id  # late: marks imports this module
+
+    return check_run_id(value)
 
 
 def yes(value: str | bool) -> bool:
@@ -164,6 +171,7 @@ OPTIONS: dict[str, tuple[str, Any]] = {
     "update_baseline": ("CONFORMANCE_UPDATE_BASELINE", yes),
     "read_only": ("CONFORMANCE_READ_ONLY", yes),
     "require_complete": ("CONFORMANCE_REQUIRE_COMPLETE", yes),
+    "run_id": ("CONFORMANCE_RUN_ID", _run_id),
 }
 
 
@@ -261,6 +269,7 @@ def make_options(merged: dict[str, Any]) -> RunOptions:
         update_baseline=bool(merged.get("update_baseline", False)),
         read_only=bool(merged.get("read_only", False)),
         require_complete=bool(merged.get("require_complete", False)),
+        run_id=merged.get("run_id"),
     )
 
 

@@ -12,9 +12,14 @@ from pathlib import Path
 
 from conformance.checker.profile import BUDGET_NAMES, PARTNER_KEY_HEADERS
 
+RUN_ID_HELP = (
+    "marks every record this run writes (shop ids, webhook URLs), for `conformance cleanup --run-id`; "
+    "default: a fresh random id (a CI can pass its job id)"
+)
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """Add the target and run options to `parser`; returns the `run` group (for a face's own options)."""
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Add the options that say how to reach the target (`conformance run` and `conformance cleanup`)."""
     target = parser.add_argument_group("target")
     target.add_argument("--base-url", help="the target's base URL (default: start the bundled reference server)")
     target.add_argument("--partner-key", help="partner key (better: CONFORMANCE_PARTNER_KEY)")
@@ -26,9 +31,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGrou
     )
     target.add_argument("--rate-limit", metavar="N/s", help="at most N requests per second")
     target.add_argument("--timeout", metavar="S", help="seconds to wait for each answer (default 10)")
+    return target
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Add the target and run options to `parser`; returns the `run` group (for a face's own options)."""
+    add_target_arguments(parser)
     how = parser.add_argument_group("run")
     how.add_argument("--spec", type=Path, help="the OpenAPI spec (default: the bundled one)")
     how.add_argument("--report-dir", type=Path, help="where the reports go (default: reports/)")
+    how.add_argument("--run-id", help=RUN_ID_HELP)
     how.add_argument("--seed", help="seed for every random choice, to rerun a run exactly")
     how.add_argument("--budget", choices=BUDGET_NAMES, help="how hard to try: quick, standard (default), deep")
     how.add_argument("--strict", action="store_true", default=None, help="SHOULD failures fail the run too")

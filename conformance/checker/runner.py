@@ -8,9 +8,9 @@ are deleted and the report is written.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import re
-import secrets
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -24,7 +24,14 @@ from conformance.catalogue import catalogue
 from conformance.checker.baseline import BaselineComparison, read_baseline
 from conformance.checker.baseline import settle as settle_baseline
 from conformance.checker.budget import BUDGETS
-from conformance.checker.client import ClientStats, Reply, TargetClient, TransportError, raise_if_interrupted
+from conformance.checker.client import (
+    ClientStats,
+    Reply,
+    TargetClient,
+    TransportError,
+    page_values,
+    raise_if_interrupted,
+)
 from conformance.checker.context import (
     SCENARIOS,
     SECOND_KEY,
@@ -32,9 +39,10 @@ from conformance.checker.context import (
     RunState,
     Scenario,
     ScenarioAborted,
-    page_values,
+    requirement_text,
 )
-from conformance.checker.ledger import Cleanup, Ledger
+from conformance.checker.ledger import Cleanup, Found, Ledger
+from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import (
@@ -45,7 +53,7 @@ from conformance.checker.profile import (
     make_profile,
     target_words,
 )
-from conformance.checker.results import Results
+from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
 
@@ -54,6 +62,7 @@ Watch = Callable[[ClientStats, Results], None]
 
 
 SCENARIOS_ENGINE = "targeted scenarios"
+SWEEP_CHECK = "cleanup sweep"  # the check name of a finding about a record the cleanup's sweep found
 READ_ONLY = "it writes to the target, and this run is read-only"  # why a read-only run leaves a check out
 
 
@@ -90,6 +99,7 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
     coverage: dict[tuple[str, int | None], int] = field(default_factory=dict)
     baseline: BaselineComparison | None = None
+    run_id: str | None = None  # marks every record the run wrote (`marks`)
 
 
 def run(
@@ -108,6 +118,7 @@ def run(
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     results = Results(seed)
     outcome = RunOutcome("error", ExitCode.USAGE, results, options, None, None, started, 0.0)
+    outcome.run_id = options.run_id or new_run_id()
     interrupted = False
     listed: frozenset[str] | None = None  # the baseline's known failures
     try:
@@ -183,12 +194,15 @@ def _check(
     if options.read_only:
         outcome.notes.append("read-only run: only safe methods were sent; the checks that write were left out")
     results = outcome.results
-    ledger = Ledger()
+    mark = RunMark(outcome.run_id)
+    ledger = Ledger(mark)
     client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
+    client.intents.append(ledger.intend)
     if watch is not None:
         watch(client.stats, results)
-    state = RunState(profile, client, results, budget, seed, secrets.token_hex(4), spec, options.only, options.skip)
-    say(f"checking {target_words(profile.base_url, outcome.reference_server)} ...")  # the first line names it
+    state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
+    target = target_words(profile.base_url, outcome.reference_server)
+    say(f"run {state.run_tag}: checking {target} ...")  # the first line names the run and the target
     planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
     if options.read_only:
         for engine in (engine for engine in planned if engine.needs_writes):
@@ -231,7 +245,14 @@ def _check(
         outcome.notes += [f"target: {note}" for note in client.notes()]
         say("cleaning up ...")
         client.resume_all()  # a delete may work where other requests did not; the ledger's tries are bounded too
-        outcome.cleanup = ledger.clean_up(client, [who for who in (profile.primary, profile.second) if who])
+        outcome.cleanup = ledger.clean_up(
+            client,
+            [who for who in (profile.primary, profile.second) if who],
+            user_shops=profile.shop_ids,
+            keep=frozenset(str(item.get("id")) for records in state.preexisting.values() for item in records),
+        )
+        outcome.notes += [f"cleanup: {note}" for note in outcome.cleanup.notes]
+        _stored_unannounced(state, outcome.cleanup)
         if stopped is not None:  # after the cleanup, whose answers the every-answer checks judge too
             _leave_out_unfinished(state, None, stopped)
             _not_run(results, [item.id for item in catalogue()], stopped)
@@ -434,6 +455,52 @@ def _check_preexisting_unchanged(state: RunState, outcome: RunOutcome) -> None:
         changed = [item.get("id") for item in before if after.get(item.get("id")) != item]
         if changed:
             outcome.notes.append(f"records that were in shop {shop_id} before the run changed meanwhile: {changed}")
+
+
+def _stored_unannounced(state: RunState, cleanup: Cleanup) -> None:
+    """A record the sweep found that no answer named is a finding where the contract says the write that
+    stored it must not have: a 401 (AUTH-03), a PUT of an unknown id answered 404 (UPDATE-05), another 4xx
+    (VALID-06), or no answer to a body the contract rejects (the rule it breaks: it was stored, not refused).
+    A 5xx is HTTP-01's already; a 2xx or a 429, or no answer to a valid body, backs nothing."""
+    for found in cleanup.found:
+        blamed = _blame(state, found)
+        if blamed is None:
+            continue
+        requirement_id, what = blamed
+        assert found.write is not None
+        state.results.fail(
+            Finding(
+                requirement_id,
+                SWEEP_CHECK,
+                f"{what} ({requirement_text(requirement_id)})",
+                f"the sweep found record {found.marked.id} in a list afterwards: {found.how}",
+                [found.write.exchange, found.marked.listing],
+                operation=found.write.operation,
+            )
+        )
+
+
+def _blame(state: RunState, found: Found) -> tuple[str, str] | None:
+    write = found.write
+    if write is None:
+        return None
+    status = write.exchange.status
+    if status == 401:
+        return "AUTH-03", "a request answered 401 stores nothing"
+    if write.operation == "updateWebHook" and status == 404:
+        return "UPDATE-05", "a PUT of an id that does not exist stores nothing"
+    if status is not None and 400 <= status < 500 and status != 429:
+        return "VALID-06", f"a request answered {status} stores nothing"
+    if status is None and write.operation in ("createWebHook", "updateWebHook"):
+        from conformance.checker.schema_fuzz import RequestRules, as_update  # late: the engine loads Schemathesis
+
+        breaks = RequestRules.of(state.profile, state.spec).body_breaks(json.dumps(write.body).encode())
+        if write.operation == "updateWebHook":
+            breaks = [as_update(item) for item in breaks]
+        musts = [item for item in breaks if item.is_must]
+        if musts:
+            return musts[0].requirement_id, f"a body the contract rejects is not stored ({musts[0].reason})"
+    return None
 
 
 def _did_not_start(results: Results, message: str) -> None:

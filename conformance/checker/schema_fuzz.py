@@ -150,7 +150,7 @@ class RequestRules:
         if sent.operation == "createWebHook":
             breaks += self.body_breaks(sent.body)
         elif sent.operation == "updateWebHook":
-            breaks += [_as_update(item) for item in self.body_breaks(sent.body)]
+            breaks += [as_update(item) for item in self.body_breaks(sent.body)]
         elif sent.operation == "listWebHooks":
             breaks += self.query_breaks(urlsplit(sent.url).query)
         return sorted(breaks, key=lambda item: not item.is_must)
@@ -273,7 +273,7 @@ def query_integers(query: str, name: str) -> list[int]:
     return [int(value) for value in parse_qs(query).get(name, []) if QUERY_INTEGER.fullmatch(value)]
 
 
-def _as_update(item: Break) -> Break:
+def as_update(item: Break) -> Break:
     """On an update, VALID-01 to VALID-05 are UPDATE-06 (the SHOULDs keep their own IDs)."""
     if item.requirement_id in ("VALID-01", "VALID-02", "VALID-03", "VALID-04", "VALID-05"):
         return Break("UPDATE-06", f"{item.reason} ({item.requirement_id})")
@@ -587,7 +587,7 @@ class ObservedTransport:
         if client.read_only and case.method.upper() not in SAFE_METHODS:
             raise WriteRefused(f"{case.method} {case.path} not sent: the run is read-only")
         self._refuse_foreign_write(case)
-        self._keep_to_user_shops(case)
+        self._mark(case)
         operation = self.operation_of(case.method.upper(), self._base_path + case.formatted_path)
         refusal = client.refusal(operation)
         if refusal is not None:
@@ -597,11 +597,16 @@ class ObservedTransport:
         for attempt in range(MAX_429_RETRIES + 1):
             self._limiter.wait()
             self.requests += 1
+            journaled = self._intend(case, operation)
             try:
                 response = self._inner.send(case, **kwargs)
             except requests.RequestException as error:
                 problem = unanswered_because(error, self._state.profile.timeout)
+                journaled.error = problem
                 client.record_failure(operation, f"{case.method} {case.formatted_path}: {problem}")
+                raise
+            except BaseException as error:  # an interrupt: the write may have gone out all the same
+                journaled.error = f"interrupted ({type(error).__name__})"
                 raise
             if response.status_code != 429:
                 break
@@ -612,7 +617,7 @@ class ObservedTransport:
                 client.record_failure(operation, problem)
                 raise Unanswered(problem)
             time.sleep(delay)
-        self._observe(case, response)
+        vars(journaled).update(vars(self._observe(case, response)))  # the journaled write's answer
         return response
 
     def _refuse_foreign_write(self, case: Case) -> None:
@@ -631,15 +636,30 @@ class ObservedTransport:
                 f"refused to send a {case.method} naming a record this engine did not create: {touched[0]}"
             )
 
-    def _keep_to_user_shops(self, case: Case) -> None:
-        """With --shop-id, a generated write goes into one of the user's shops. A shopId of a wrong type is
+    def _mark(self, case: Case) -> None:
+        """Mark a generated write as this run's (`RunMark.mark_body`): a string shopId is prefixed with the run's
+        own shop, or with --shop-id replaced by one of the user's (a null or missing one too); every URL carries
+        the mark where inserting it keeps the body as valid or invalid as it was. A shopId of a wrong type is
         left alone: it is what a negative case tests, and a conformant target stores nothing for it."""
+        if not isinstance(case.body, dict) or case.method.upper() not in ("POST", "PUT"):
+            return
         shops = self._state.profile.shop_ids
-        writes = isinstance(case.body, dict) and case.method.upper() in ("POST", "PUT")
-        if shops and writes and (case.body.get("shopId") is None or isinstance(case.body["shopId"], str)):
-            case.body["shopId"] = shops[self.requests % len(shops)]
+        shop = shops[self.requests % len(shops)] if shops else None
+        body = copy.deepcopy(case.body)  # Hypothesis may hold on to the generated value: it stays as generated
+        if shop is not None and body.get("shopId") is None:
+            body["shopId"] = shop
+        self._state.mark.mark_body(body, shop)
+        case.body = body
 
-    def _observe(self, case: Case, response: Response) -> None:
+    def _intend(self, case: Case, operation: str | None) -> Exchange:
+        """Journal a write before it is sent (`TargetClient.intend`); the exchange returned fills in later."""
+        exchange = Exchange(case.method.upper(), self._state.profile.base_url + case.formatted_path, {}, None)
+        if case.method.upper() not in SAFE_METHODS:
+            body = case.body if isinstance(case.body, dict | list | str | int | float | bool) else None
+            self._state.client.intend(operation, body, self._state.profile.primary, exchange)
+        return exchange
+
+    def _observe(self, case: Case, response: Response) -> Exchange:
         request = response.request
         method = (request.method or case.method).upper()
         url = request.url or ""
@@ -654,6 +674,7 @@ class ObservedTransport:
         self.traffic[case.id] = sent
         self._track(sent)
         self._state.client.observe_external(reply)
+        return exchange
 
     def operation_of(self, method: str, url: str) -> str | None:
         """The spec operation a request reaches, by its actual method and path (not the case's intent)."""
@@ -939,7 +960,7 @@ def anchor_record(state: RunState) -> str | None:
     body = {
         "shopId": state.new_shop_id(),
         "webHookType": "NEW_CONSUMER_ORDER",
-        "webHookUrls": [f"https://hooks.example.com/wc/{state.run_tag}/schemathesis"],
+        "webHookUrls": [state.mark.url("schemathesis")],
     }
     try:
         reply = state.client.create(body)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, quote, unquote, unquote_to_bytes, urlsplit
 
 from conformance.reference import service as service_module
 from conformance.reference import store as store_module
-from conformance.reference.errors import ApiError, PlantedCrash
+from conformance.reference.errors import ApiError, PlantedCrash, PlantedDrop
 from conformance.reference.faults import fault as find_fault
 from conformance.reference.keys import Keys
 from conformance.reference.service import WebHookService
@@ -120,13 +120,16 @@ class WebHooksApi:
         self.store.close()
 
     def handle(self, method: str, target: str, headers: Message, body: bytes) -> Reply:
-        """The answer to one request; never raises, never a 5xx unless a planted fault crashes."""
+        """The answer to one request; never a 5xx unless a planted fault crashes, and never raises unless a planted
+        fault drops the connection (`PlantedDrop`)."""
         try:
             return self._handle(method, target, headers, body)
         except ApiError as error:
             return self.error_reply(error)
         except PlantedCrash:
             return Reply.json(500, {"message": "Internal Server Error"})
+        except PlantedDrop:
+            raise  # the HTTP layer closes the connection without an answer
         except Exception:  # a bug: log it for the operator, tell the client nothing about it
             with self._errors_lock:
                 self.unexpected_errors.append(traceback.format_exc())

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from conformance.reference.api import MAX_BODY_BYTES, Reply, WebHooksApi
-from conformance.reference.errors import ApiError
+from conformance.reference.errors import ApiError, PlantedDrop
 from conformance.reference.keys import Keys
 
 _MAX_LINE = 65536
@@ -79,6 +79,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (TimeoutError, ConnectionError):
             self.close_connection = True
+        except PlantedDrop:  # a planted fault: the request acted, and the connection closes without an answer
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
     def _request_line(self) -> bytes:
         line = b""

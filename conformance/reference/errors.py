@@ -25,3 +25,7 @@ class ApiError(Exception):
 
 class PlantedCrash(Exception):
     """Raised only by a planted fault that makes the server answer 500 (the clean server never does)."""
+
+
+class PlantedDrop(Exception):
+    """Raised only by a planted fault that closes the connection without any answer (a worker that died)."""

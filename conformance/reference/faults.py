@@ -82,6 +82,17 @@ FAULTS: tuple[Fault, ...] = (
     _fault("create-clock-skew", "CREATE-05", "Timestamps are taken from a clock one hour behind (a time zone bug)."),
     _fault("create-updated-true", "CREATE-06", "`updated` is true on a new record."),
     _fault("create-rejects-unknown-fields", "CREATE-07", "An unknown field in the body gets 400."),
+    _fault(
+        "create-stores-then-500",
+        "HTTP-01",
+        "A create with a non-ASCII `shopId` stores the record, then answers 500 (a crash after the insert).",
+    ),
+    _fault(
+        "create-stores-then-drops",
+        "VALID-03",
+        "A `webHookType` that is a known one in the wrong case (`new_member`) is stored, then the connection "
+        "closes without an answer.",
+    ),
     # Validation
     _fault("valid-empty-urls-accepted", "VALID-01", "An empty `webHookUrls` array is accepted."),
     _fault(
@@ -181,6 +192,7 @@ FAULTS: tuple[Fault, ...] = (
     _fault("update-modified-unchanged", "UPDATE-03", "PUT leaves `modified` as it was."),
     _fault("update-flag-not-set", "UPDATE-04", "`updated` stays false after an update."),
     _fault("update-upsert", "UPDATE-05", "PUT of an unknown id creates a record with that id."),
+    _fault("update-upsert-404", "UPDATE-05", "PUT of an unknown id stores a record with that id, yet answers 404."),
     _fault("update-revives-deleted", "UPDATE-05 DELETE-02", "PUT of a deleted id brings it back."),
     _fault("update-skips-validation", "UPDATE-06", "PUT does not validate `webHookUrls` or `webHookType`."),
     _fault("update-uses-body-id", "UPDATE-07", "PUT updates the record named by the body's `id`, not the path's."),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from conformance.reference.errors import ApiError, PlantedCrash
+from conformance.reference.errors import ApiError, PlantedCrash, PlantedDrop
 from conformance.reference.store import WebHookRecord, WebHookStore
 from conformance.reference.validation import (
     WEBHOOK_TYPES,
@@ -69,6 +69,8 @@ class WebHookService:
             self.store.insert(record, replace=True)
         else:
             self.store.insert(record)
+        if self.fault == "create-stores-then-500" and not (record.shop_id or "").isascii():
+            raise PlantedCrash("the event fan-out crashed on a non-ASCII shopId, after the record was stored")
         answer = record.to_json()
         if self.fault == "read-stale-cache":
             with self._cache_lock:
@@ -89,6 +91,12 @@ class WebHookService:
                     early = parse_webhook({**body, "webHookType": None})
                     stored_type = str(body["webHookType"])
                     self.store.insert(self._new_record(company, replace(early, webhook_type=stored_type)))
+            if self.fault == "create-stores-then-drops" and _case_variant(body.get("webHookType")):
+                # The bug: the type is matched case-insensitively when stored, the answer's serializer then
+                # crashes on it and takes the worker down: no answer at all.
+                early = parse_webhook({**body, "webHookType": None})
+                self.store.insert(self._new_record(company, replace(early, webhook_type=body["webHookType"])))
+                raise PlantedDrop("the worker died after storing the record") from None
             raise self._invalid(problem) from None
         if self.fault == "create-drops-url":
             fields = replace(fields, url=None)
@@ -164,10 +172,11 @@ class WebHookService:
             return change(current).to_json()
         new = self.store.modify(webhook_id, scope, change, include_deleted=self.fault == "update-revives-deleted")
         if new is None:
-            if self.fault == "update-upsert":
+            if self.fault in ("update-upsert", "update-upsert-404"):
                 record = replace(self._new_record(company, fields), id=webhook_id)
                 self.store.insert(record, replace=True)
-                return record.to_json()
+                if self.fault == "update-upsert":
+                    return record.to_json()
             raise _not_found()
         return new.to_json()
 
@@ -392,6 +401,9 @@ def _javascript_number(raw: str) -> int | None:
         return int(value) if value == int(value) else None
     except (ValueError, OverflowError):  # not a number, or Infinity
         return None
+def _case_variant(value: Any) -> bool:
+    """A webHookType that names a known type only once upper-cased (`new_member`)."""
+    return isinstance(value, str) and value not in WEBHOOK_TYPES and value.upper() in WEBHOOK_TYPES
 
 
 def _nonempty_string(value: Any) -> bool:

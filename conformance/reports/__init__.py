@@ -81,6 +81,7 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
         "counts": counts,
         "run": {
             "tool_version": __version__,
+            "id": outcome.run_id,
             "target": profile.base_url if profile else None,
             "target_name": target_words(profile.base_url if profile else None, outcome.reference_server),
             "reference_server": outcome.reference_server,
@@ -110,6 +111,8 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
         ],
         "cleanup": {
             "created": outcome.cleanup.created,
+            "found_by_sweep": outcome.cleanup.found_by_sweep,
+            "found": [{"id": item.marked.id, "how": item.how} for item in outcome.cleanup.found],
             "deleted": outcome.cleanup.deleted,
             "already_gone": outcome.cleanup.already_gone,
             "left_behind": [{"id": item.id, "reason": item.reason} for item in outcome.cleanup.left_behind],
@@ -150,6 +153,7 @@ def _options(outcome: RunOutcome) -> dict[str, Any]:
             "second_developer_key": "${CONFORMANCE_SECOND_DEVELOPER_KEY}" if profile.second_developer_key else None,
             "partner_key_header": profile.partner_key_header,
             "shop_ids": list(profile.shop_ids),
+            "run_id": outcome.run_id,
             "rate_limit": profile.rate_limit,
             "timeout": profile.timeout,
         }

@@ -407,7 +407,8 @@ def _coverage(report: dict[str, Any]) -> str:
 def _cleanup(report: dict[str, Any]) -> str:
     cleanup = report["cleanup"]
     facts = [
-        ("Records created", cleanup["created"]),
+        ("Records created (as the answers named them)", cleanup["created"]),
+        ("Found by the sweep (no answer named them)", cleanup.get("found_by_sweep", 0)),
         ("Deleted by the cleanup", cleanup["deleted"]),
         ("Already gone (deleted during the run)", cleanup["already_gone"]),
         ("Left behind", len(cleanup["left_behind"])),
@@ -421,6 +422,11 @@ def _cleanup(report: dict[str, Any]) -> str:
         )
         head = "<thead><tr><th>Record</th><th>Why it is still there</th></tr></thead>"
         left = f"<table>{head}<tbody>{rows}</tbody></table>"
+    if cleanup.get("found"):
+        rows = "".join(
+            f'<tr><td class="mono">{_e(item["id"])}</td><td>{_e(item["how"])}</td></tr>' for item in cleanup["found"]
+        )
+        left += f"<table><thead><tr><th>Found by the sweep</th><th>How</th></tr></thead><tbody>{rows}</tbody></table>"
     return f'<section id="cleanup"><h2>Cleanup</h2><dl class="facts">{listed}</dl>{left}</section>'
 
 
@@ -434,6 +440,7 @@ def _run(report: dict[str, Any]) -> str:
         ("Spec", f"{spec['title']} {spec['version']} ({spec['path']})" if spec else "not read"),
         ("Spec sha256", spec["sha256"] if spec else ""),
         ("Seed", "" if run["seed"] is None else run["seed"]),
+        ("Run id", run.get("id") or ""),
         ("Budget", run["budget"]),
         ("Strict", "yes" if run["strict"] else "no"),
         ("Started", run["started"]),

@@ -53,6 +53,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["| Reason | Requirements |", "|---|---|"]
         lines += [f"| {_text(why)} | {', '.join(ids)} |" for why, ids in not_run.items()]
         lines += ["", "</details>"]
+    found = report["cleanup"].get("found", [])
+    if found:
+        lines += ["", f"**The cleanup's sweep found {len(found)} record(s) that no answer named:**", ""]
+        lines += [f"- `{_code(item['id'])}`: {_text(item['how'])}" for item in found]
     left = report["cleanup"]["left_behind"]
     if left:
         lines += ["", f"**{len(left)} record(s) could not be deleted:**", ""]
@@ -68,6 +72,8 @@ def _run_line(report: dict[str, Any]) -> str:
         parts.append(f"spec {_text(spec['title'])} {_text(spec['version'])} (sha256 `{spec['sha256'][:12]}`)")
     if run["seed"] is not None:
         parts.append(f"seed `{run['seed']}`")
+    if run.get("id"):
+        parts.append(f"run id `{_code(run['id'])}`")
     parts += [
         f"budget {run['budget']}{' (strict)' if run['strict'] else ''}",
         f"{run['requests']} requests",

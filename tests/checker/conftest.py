@@ -16,6 +16,7 @@ import pytest
 from conformance.checker.console import RunConsole
 from conformance.checker.profile import make_options, resolve_options
 from conformance.checker.runner import RunOutcome, run
+from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 
 
@@ -27,13 +28,16 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
     `budget="quick"`, `seed=1`, `second_developer_key=None` to leave it out); the default is a quick run
     with both developer keys and the seed 1234. `engines=(SCENARIOS_ENGINE,)` runs the targeted scenarios alone,
     to show that they catch a fault by themselves (and in a second rather than the fuzzers' budget); `console=`
-    shows the run's progress there, as `conformance run` does.
+    shows the run's progress there, as `conformance run` does. `check.servers` are the servers it started, for
+    counting records in their own store.
     """
+    servers: list[RunningServer] = []
 
     def check(
         fault: str | None = None, engines: tuple[str, ...] = (), console: RunConsole | None = None, **flags: object
     ) -> RunOutcome:
         server = start_reference(fault=fault)
+        servers.append(server)
         values: dict[str, object] = {
             "base_url": server.base_url,
             "partner_key": DEMO_PARTNER_KEY,
@@ -53,4 +57,5 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
         with console:
             return run(options, merged, console.say, console.watch)
 
+    check.servers = servers  # type: ignore[attr-defined]
     return check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -36,6 +37,16 @@ def test_unreachable_target_exits_3_with_one_line_and_a_report(tmp_path: Path) -
     assert "p-secret" not in text and "d-secret" not in text
 
 
+@pytest.mark.parametrize("given", ["ci-42", None])
+def test_the_run_id_is_in_the_first_console_line_and_the_report(tmp_path: Path, given: str | None) -> None:
+    env = {"CONFORMANCE_PARTNER_KEY": "p-secret", "CONFORMANCE_DEVELOPER_KEY": "d-secret"}
+    env |= {"CONFORMANCE_RUN_ID": given} if given else {}
+    result = run_cli("--base-url", f"http://127.0.0.1:{free_port()}", cwd=tmp_path, env=env)
+    run_id = _report(tmp_path)["run"]["id"]
+    assert run_id == given if given else re.fullmatch(r"[0-9a-f]{12}", run_id)
+    assert f"run {run_id}:" in result.stderr.splitlines()[0]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -43,6 +54,7 @@ def test_unreachable_target_exits_3_with_one_line_and_a_report(tmp_path: Path) -
         (["--base-url", "http://127.0.0.1:9"], "--partner-key"),
         (["--rate-limit", "lots"], "--rate-limit"),
         (["--spec", "missing.yaml"], "missing.yaml"),
+        (["--run-id", "a/b"], "--run-id"),
     ],
 )
 def test_configuration_errors_exit_2_with_one_line_and_a_report(tmp_path: Path, args: list[str], message: str) -> None:

@@ -33,11 +33,11 @@ def test_plain_progress_is_one_line_per_phase_with_requests_and_findings(check_r
     outcome = check_with_console(check_reference, RunConsole(log))
     lines = log.getvalue().splitlines()
     assert [re.sub(r" \.\.\. \|.*", "", line[10:]) for line in lines] == [
-        f"checking {outcome.profile.base_url}",
+        f"run {outcome.run_id}: checking {outcome.profile.base_url}",
         "targeted scenarios",
         "cleaning up",
     ]
-    assert re.fullmatch(r"\[ +\d+\.\d s\] checking .* \| 0 requests, 0 findings on 0 requirements", lines[0])
+    assert re.fullmatch(r"\[ +\d+\.\d s\] run \w+: checking .* \| 0 requests, 0 findings on 0 requirements", lines[0])
     requests, findings, failed = map(
         int, re.findall(r"(\d+) requests, (\d+) findings on (\d+) requirements", lines[-1])[0]
     )

@@ -2,7 +2,9 @@
 
 For each fault of the reference server's catalogue: the run is nonconformant (under --strict, so that
 faults breaking only SHOULD requirements count too), every requirement the fault claims to break is
-failed with a finding that carries its evidence, and nothing it created is left behind.
+failed with a finding that carries its evidence, and nothing it created is left behind. A fault that stores a
+record despite an error (or before an answer that never comes) leaves nothing in the server's own store either:
+the cleanup's sweep finds what no answer named, deletes it, and the report says how many.
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ import pytest
 from conformance.checker.runner import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.faults import FAULTS, Fault
+from conformance.reports import build_report
+
+STORES_DESPITE_AN_ERROR = frozenset(
+    {"valid-insert-before-validate", "create-stores-then-500", "create-stores-then-drops", "update-upsert-404"}
+)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda item: item.name)
@@ -25,6 +32,10 @@ def test_checker_reports_the_requirements_the_fault_breaks(check_reference, faul
         assert entry.findings and all(finding.exchanges for finding in entry.findings)
     assert outcome.cleanup.left_behind == []
     assert [note for note in outcome.notes if "internal error" in note] == []
+    if fault.name in STORES_DESPITE_AN_ERROR:
+        assert outcome.cleanup.found_by_sweep > 0
+        assert build_report(outcome)["cleanup"]["found_by_sweep"] == outcome.cleanup.found_by_sweep
+        assert check_reference.servers[-1].api.store.records(None) == []
 
 
 def test_clean_reference_is_conformant_with_nothing_left_behind(check_reference) -> None:

@@ -18,6 +18,7 @@ from conformance.checker.client import TargetClient
 from conformance.checker.context import RunState
 from conformance.checker.ledger import Ledger
 from conformance.checker.lifecycle import CHECK, COVERS, run_lifecycle
+from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
@@ -76,9 +77,10 @@ def run_engine(start_reference) -> Callable[..., EngineRun]:
         profile = TargetProfile(url, DEMO_PARTNER_KEY, DEMO_DEVELOPER_KEY, shop_ids=shop_ids, timeout=2.0)
         client = TargetClient(profile)
         results = Results(SEED)
-        ledger = Ledger()
+        mark = RunMark(secrets.token_hex(4))
+        ledger = Ledger(mark)
         client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
-        state = RunState(profile, client, results, budget, SEED, secrets.token_hex(4), spec)
+        state = RunState(profile, client, results, budget, SEED, mark, spec)
         lines: list[str] = []
         run_lifecycle(state, lines.append)
         outcome = EngineRun(results, ledger.live(), client.stats.requests, lines)

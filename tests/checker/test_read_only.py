@@ -15,6 +15,7 @@ from conformance.catalogue import ids
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import SAFE_METHODS, TargetClient, WriteRefused
 from conformance.checker.context import RunState, Scenario
+from conformance.checker.marks import RunMark
 from conformance.checker.profile import make_options, make_profile, resolve_options
 from conformance.checker.results import Results
 from conformance.checker.runner import (
@@ -82,7 +83,7 @@ def test_the_checks_that_only_read_catch_their_faults(start_reference, fault: st
 def test_a_scenario_that_promises_to_read_only_but_writes_is_a_checker_error(reference_server: RunningServer) -> None:
     profile = make_profile(_target(reference_server))
     results = Results(seed=1)
-    state = RunState(profile, TargetClient(profile, read_only=True), results, BUDGETS["quick"], 1, "test")
+    state = RunState(profile, TargetClient(profile, read_only=True), results, BUDGETS["quick"], 1, RunMark("test"))
     run_scenario(state, Scenario("sneaky", ("LIST-06",), lambda probe: probe.create(), writes=False))
     assert results.status("LIST-06") == "not-run"
     assert "internal error in sneaky: WriteRefused" in (results.by_id["LIST-06"].not_run_reason or "")

@@ -22,6 +22,7 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.client import TargetClient
 from conformance.checker.context import RunState
 from conformance.checker.ledger import Cleanup, Ledger
+from conformance.checker.marks import MAX_URL_LENGTH, RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import make_profile
 from conformance.checker.results import Results
@@ -69,9 +70,11 @@ def _state(base_url: str, budget: str = "quick", **profile: Any) -> tuple[RunSta
     spec = load_spec()
     results = Results(SEED)
     client = TargetClient(make_profile(values))
-    ledger = Ledger()
+    mark = RunMark("t35t")
+    ledger = Ledger(mark)
     client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
-    return RunState(client.profile, client, results, BUDGETS[budget], SEED, "t35t", spec), ledger
+    client.intents.append(ledger.intend)
+    return RunState(client.profile, client, results, BUDGETS[budget], SEED, mark, spec), ledger
 
 
 @pytest.fixture
@@ -360,3 +363,46 @@ def test_engine_finds_the_validation_fault_by_its_requirement(run_engine, fault:
     run = run_engine(fault=fault, only=(requirement_id,))
     assert requirement_id in run.failed(), sorted(run.failed())
     assert run.cleanup.left_behind == []
+
+
+# -- staging safety: every generated write carries the run's mark ----------------------------------------
+
+
+def test_every_record_a_generated_write_stored_carries_the_runs_mark(start_reference) -> None:
+    server = start_reference(fault="valid-type-unchecked")  # it stores more of what the engine generates
+    state, ledger = _state(server.base_url)
+    schema_fuzz.run_schemathesis(state, lambda line: None)
+    cleanup = ledger.clean_up(state.client)
+    stored = [record.to_json() for record in server.api.store.records(None, include_deleted=True)]
+
+    assert len(stored) > 10
+    assert [record["id"] for record in stored if not state.mark.carries(record)] == []
+    assert [record["shopId"] for record in stored if not state.mark.is_run_shop(record["shopId"] or "wc-t35t.")] == []
+    assert server.api.store.records(None) == [] and cleanup.left_behind == []
+
+
+def test_marking_a_body_keeps_what_makes_it_valid_or_invalid() -> None:
+    mark = RunMark("t35t")
+    longest = "https://hooks.example.com/" + "a" * (MAX_URL_LENGTH - 26)
+    body = {
+        "shopId": "shop-1042",
+        "webHookUrls": ["https://hooks.example.com/a?x=1", "https://hooks.example.com", longest, "ftp://h/x", 7],
+        "url": "https://backup.example.org:8443/orders",
+    }
+    before = [item.requirement_id for item in RULES.body_breaks(json.dumps(body).encode())]
+    mark.mark_body(body)
+
+    assert [item.requirement_id for item in RULES.body_breaks(json.dumps(body).encode())] == before
+    assert body["shopId"] == "wc-t35t.0-shop-1042"
+    assert body["webHookUrls"] == [
+        "https://hooks.example.com/wc-run-t35t/a?x=1",
+        "https://hooks.example.com/wc-run-t35t",
+        longest,  # marked, it would break VALID-07's length: it stays as it was
+        "ftp://h/x",
+        7,
+    ]
+    assert body["url"] == "https://backup.example.org:8443/wc-run-t35t/orders"
+    for wrong in (7, None):
+        unmarked = {"shopId": wrong, "webHookUrls": ["https://h.example.com/x"]}
+        mark.mark_body(unmarked)
+        assert unmarked["shopId"] == wrong  # a negative case's wrong type, or a null shopId, stays

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+import requests
 
 from conformance.catalogue import catalogue
 from conformance.checker.raw_request import RawRequest, send_raw
@@ -178,6 +179,20 @@ def lower_case_type_rejected(api: ApiClient) -> bool:
     return rejected(api, webHookType="new_member")
 
 
+def lower_case_type_answered_with_400(api: ApiClient) -> bool:
+    """A create of an invalid type gets an answer, 400, and stores nothing."""
+    try:
+        return rejected(api, webHookType="new_member")
+    except requests.ConnectionError:
+        return False  # the connection closed without an answer
+
+
+def unicode_shop_create_is_served_once(api: ApiClient) -> bool:
+    """A valid create with a non-ASCII shopId gets 200, and stores exactly the record it answers with."""
+    answer = api.post(api.body(shopId="café-ß-日本"))
+    return answer.status_code == 200 and ids_of(api.list()) == [answer.json()["id"]]
+
+
 def non_object_json_rejected(api: ApiClient) -> bool:
     return api.post([HOOK]).status_code == 400
 
@@ -269,6 +284,10 @@ def update_sets_updated(api: ApiClient) -> bool:
 
 def update_of_unknown_id_is_404(api: ApiClient) -> bool:
     return api.put("no-such-id", json=api.body()).status_code == 404 and api.get("no-such-id").status_code == 404
+
+
+def update_of_unknown_id_stores_nothing(api: ApiClient) -> bool:
+    return api.put("no-such-id", json=api.body()).status_code == 404 and api.list().json()["total"] == 0
 
 
 def update_of_deleted_id_is_404(api: ApiClient) -> bool:
@@ -568,6 +587,8 @@ PROBES: dict[str, Probe] = {
     "valid-malformed-json-500": malformed_json_rejected,
     "valid-shopid-number-coerced": number_shop_id_rejected,
     "valid-insert-before-validate": unknown_type_rejected,
+    "create-stores-then-500": unicode_shop_create_is_served_once,
+    "create-stores-then-drops": lower_case_type_answered_with_400,
     "valid-no-url-limits": too_many_or_too_long_urls_rejected,
     "valid-duplicate-urls-accepted": duplicate_urls_rejected,
     "valid-no-ssrf-guard": loopback_url_rejected,
@@ -586,6 +607,7 @@ PROBES: dict[str, Probe] = {
     "update-modified-unchanged": update_moves_modified_forward,
     "update-flag-not-set": update_sets_updated,
     "update-upsert": update_of_unknown_id_is_404,
+    "update-upsert-404": update_of_unknown_id_stores_nothing,
     "update-revives-deleted": update_of_deleted_id_is_404,
     "update-skips-validation": update_validates,
     "update-uses-body-id": body_id_never_touches_its_record,

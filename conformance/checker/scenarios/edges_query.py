@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from conformance.checker.client import COLLECTION_PATH, Reply
-from conformance.checker.context import Probe, page_values, requirement_text, scenario
+from conformance.checker.client import COLLECTION_PATH, Reply, page_values
+from conformance.checker.context import Probe, requirement_text, scenario
 from conformance.checker.raw_request import RawRequest
 from conformance.checker.scenarios.edges_http import send_outside_the_api
 from conformance.checker.scenarios.listing import MAX_LIMIT

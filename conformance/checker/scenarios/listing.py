@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from conformance.checker.client import Reply
-from conformance.checker.context import Probe, page_values, requirement_text, scenario
+from conformance.checker.client import Reply, page_values
+from conformance.checker.context import Probe, requirement_text, scenario
 
 # Three of the 11 types, for records that type filters must tell apart. Rarely used ones, so that a
 # company's own records of other types show up should a target ignore the filter.

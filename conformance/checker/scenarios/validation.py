@@ -14,8 +14,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused
-from conformance.checker.context import Probe, page_values, requirement_text, scenario
+from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, page_values
+from conformance.checker.context import Probe, requirement_text, scenario
 from conformance.checker.scenarios.create import MAX_URL_LENGTH, MAX_URLS, webhook_types
 
 MAX_BODY_BYTES = 1024 * 1024  # VALID-10: 1 MiB
@@ -74,13 +74,13 @@ def missing_or_empty_urls_get_400(probe: Probe) -> None:
 def non_http_urls_get_400(probe: Probe) -> None:
     """Webhook URLs that are not absolute http(s) URLs, in `webHookUrls` and in `url`."""
     shop = probe.shop_id()
-    tag = probe.state.run_tag
+    segment = probe.state.mark.segment  # marks even the URLs that are not http(s)
     not_absolute = [
-        f"/wc/{tag}/relative",
-        f"hooks.example.com/wc/{tag}/no-scheme",
+        f"/{segment}/relative",
+        f"hooks.example.com/{segment}/no-scheme",
         "javascript:alert(1)",
-        f"file:///wc/{tag}/etc/passwd",
-        f"ftp://hooks.example.com/wc/{tag}/ftp",
+        f"file:///{segment}/etc/passwd",
+        f"ftp://hooks.example.com/{segment}/ftp",
     ]
     cases = [
         Case("VALID-02", f"a create body with `webHookUrls` {_json([bad])}", probe.body(shopId=shop, webHookUrls=[bad]))
@@ -205,16 +205,16 @@ def url_limits_get_400(probe: Probe) -> None:
 def internal_hosts_get_400(probe: Probe) -> None:
     """Webhook URLs on loopback, private, link-local and cloud metadata hosts (the SSRF guard)."""
     shop = probe.shop_id()
-    tag = probe.state.run_tag
+    segment = probe.state.mark.segment
     cases = [
         Case(
             "VALID-08",
             f"a create body with a webhook URL on host {host}",
-            probe.body(shopId=shop, webHookUrls=[f"https://{host}/wc/{tag}/internal"]),
+            probe.body(shopId=shop, webHookUrls=[f"https://{host}/{segment}/internal"]),
         )
         for host in INTERNAL_HOSTS
     ]
-    metadata = f"https://169.254.169.254/latest/meta-data/wc/{tag}"
+    metadata = f"https://169.254.169.254/latest/meta-data/{segment}"
     cases.append(Case("VALID-08", f"a create body with `url` {_json(metadata)}", probe.body(shopId=shop, url=metadata)))
     run_corpus(probe, shop, cases)
 
