@@ -139,7 +139,9 @@ class Ledger:
         """The shops these identities wrote into that a sweep lists: the run's own, and the user's `--shop-id`s."""
         with self._lock:
             sent = {write.body["shopId"] for write in self.writes if write.identity in identities and _has_shop(write)}
-        return sorted(shop for shop in sent if self.mark.is_run_shop(shop) or shop in user_shops)
+        listable = {shop for shop in sent if _encodable(shop)}  # a lone surrogate cannot go in a query string;
+        # such a record is still found by the company-wide list (its URLs carry the mark)
+        return sorted(shop for shop in listable if self.mark.is_run_shop(shop) or shop in user_shops)
 
     def identities(self) -> list[Credentials]:
         """Every identity that wrote, in order of its first write."""
@@ -241,6 +243,14 @@ class Ledger:
             ),
         )
         return ranked[0] if ranked else None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 GONE: Any = object()  # `delete_record`: every identity got 404
