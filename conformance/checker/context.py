@@ -99,8 +99,8 @@ class Probe:
         return self.expect(
             requirement_id,
             reply.status in allowed,
-            f"{wanted} for {what} ({requirement_text(requirement_id)})",
-            lambda: f"{reply.status} {_body_hint(reply)}",
+            f"{wanted} for {what}",
+            lambda: f"answered {reply.status} {_body_hint(reply)}",
             reply,
         )
 
@@ -161,11 +161,6 @@ def page_values(reply: Reply) -> list[dict[str, Any]] | None:
     if reply.status != 200 or not isinstance(values, list):
         return None
     return [item for item in values if isinstance(item, dict)]
-
-
-def requirement_text(requirement_id: str) -> str:
-    """`ID: text`, for quoting the requirement in a finding."""
-    return f"{requirement_id}: {requirement(requirement_id).text}"
 
 
 def _body_hint(reply: Reply) -> str:

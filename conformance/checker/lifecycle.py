@@ -41,7 +41,7 @@ from hypothesis.stateful import (
 
 from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
-from conformance.checker.context import RunState, requirement_text
+from conformance.checker.context import RunState
 from conformance.checker.evidence import Exchange
 from conformance.checker.results import Finding
 
@@ -384,7 +384,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         violation = LifecycleViolation(
             requirement_id,
-            f"{expected} ({requirement_text(requirement_id)})",
+            expected,
             actual() if callable(actual) else actual,
             list(self.exchanges),
             self.operation,

@@ -164,11 +164,14 @@ class ResponseObserver:
             )
 
     def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str, reply: Reply) -> None:
+        """One assertion about this answer; a finding names the request it answered (these checks see every
+        answer, so the request is the only context a reader gets)."""
         if ok:
             self.results.exercised(requirement_id, self.check, reply.operation)
         else:
+            said = f"{actual}, answering {reply.exchange.request_in_words()}"
             self.results.fail(
-                Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
+                Finding(requirement_id, self.check, expected, said, [reply.exchange], operation=reply.operation)
             )
 
 

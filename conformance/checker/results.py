@@ -7,6 +7,7 @@ what was expected (quoting the requirement), what came back, and the exchanges t
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -29,13 +30,22 @@ class Finding:
     exchanges: list[Exchange] = field(default_factory=list)
     seed: int | None = None
     operation: str | None = None  # operationId of the request that broke it, where known
+    id: str = ""  # stable within a run and across runs with the same seed (set when the results keep it)
 
     @property
     def signature(self) -> tuple[str, str, str]:
         return (self.check, self.expected, self.actual)
 
+    def stable_stem(self) -> str:
+        """`LIST-03-1a2b3c`: the requirement and a digest of the check and the request's method and operation,
+        none of which depend on the ids or shops a run made up."""
+        request = self.exchanges[-1].method if self.exchanges else ""
+        digest = hashlib.sha256(f"{self.check}|{request}|{self.operation}".encode()).hexdigest()[:6]
+        return f"{self.requirement_id}-{digest}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "requirement": self.requirement_id,
             "check": self.check,
             "expected": self.expected,
@@ -104,6 +114,9 @@ class Results:
                 finding.seed = self.seed
             known = {item.signature for item in entry.findings}
             if finding.signature not in known and len(entry.findings) < MAX_FINDINGS_PER_REQUIREMENT:
+                stem = finding.stable_stem()
+                same = sum(1 for item in entry.findings if item.id.startswith(stem))
+                finding.id = stem if not same else f"{stem}-{same + 1}"
                 entry.findings.append(finding)
 
     def not_run(self, requirement_id: str, reason: str) -> None:

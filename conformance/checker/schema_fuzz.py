@@ -64,7 +64,7 @@ from conformance.checker.client import (
     guard,
     unanswered_because,
 )
-from conformance.checker.context import RunState, requirement_text
+from conformance.checker.context import RunState
 from conformance.checker.evidence import Exchange, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
@@ -877,8 +877,8 @@ class VerdictRecorder:
 
 def _expected(seen: Seen, blamed: Break) -> str:
     if seen.check == "negative_data_rejection":
-        return f"a 4xx for a request that breaks it ({requirement_text(blamed.requirement_id)})"
-    return requirement_text(blamed.requirement_id)
+        return f"a 4xx answer to {blamed.reason}"
+    return blamed.reason
 
 
 def _actual(seen: Seen, blamed: Break) -> str:
