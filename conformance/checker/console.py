@@ -22,7 +22,7 @@ from rich.text import Text
 
 from conformance.checker.client import ClientStats
 from conformance.checker.results import Results
-from conformance.reports.digest import LEVELS, fails_run, not_run_by_reason, reason
+from conformance.reports.digest import LEVELS, failed_rows, fails_run, not_run_by_reason, reason
 
 PLAIN_WIDTH = 120  # columns for tables in a log, where there is no terminal to ask
 NOT_RUN_IDS_SHOWN = 8
@@ -94,10 +94,11 @@ class RunConsole:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for column in ("Requirement", "Level", "Status", "Why"):
             table.add_column(column, overflow="fold")
-        for item in report["requirements"]:
-            if item["status"] == "failed":
-                shown = "FAILED" if fails_run(item, strict) else "failed (does not fail the run)"
-                table.add_row(item["id"], item["level"], shown, reason(item))
+        for row in failed_rows(report):  # requirements failed by one answer share a row: one cause, said once
+            counts = any(fails_run(item, strict) for item in row.requirements)
+            shown = "FAILED" if counts else "failed (does not fail the run)"
+            levels = ", ".join(dict.fromkeys(item["level"] for item in row.requirements))
+            table.add_row(", ".join(row.ids), levels, shown, reason(row.first))
         for why, ids in not_run_by_reason(report).items():
             more = len(ids) - NOT_RUN_IDS_SHOWN
             listed = ", ".join(ids[:NOT_RUN_IDS_SHOWN]) + (f" and {more} more" if more > 0 else "")
