@@ -53,6 +53,28 @@ class RunState:
         return f"wc-{self.run_tag}-{self._shop_counter}"
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Where a run stood when an engine started: requests sent and failed assertions per requirement."""
+
+    requests: int
+    failures: dict[str, int]
+
+    @classmethod
+    def of(cls, state: RunState) -> Tally:
+        return cls(state.client.stats.requests, {rid: e.failures for rid, e in state.results.by_id.items()})
+
+
+def engine_summary(name: str, state: RunState, before: Tally, detail: str = "") -> str:
+    """An engine's one line when it ends, with only its own requests and findings:
+    `lifecycle: 240 requests, 2 findings on LIST-02, DELETE-02; 25 runs of the state machine`."""
+    now = Tally.of(state)
+    grown = {rid: count - before.failures.get(rid, 0) for rid, count in now.failures.items()}
+    failed = [rid for rid, count in grown.items() if count > 0]
+    found = f"{sum(grown[rid] for rid in failed)} finding(s) on {', '.join(failed)}" if failed else "no findings"
+    return f"{name}: {now.requests - before.requests} requests, {found}" + (f"; {detail}" if detail else "")
+
+
 class Probe:
     """One scenario's view of the run."""
 

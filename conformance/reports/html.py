@@ -526,7 +526,7 @@ def _run(report: dict[str, Any]) -> str:
         f'<section id="run"><h2>Run</h2><dl class="facts">{listed}</dl>'
         "<h3>Options in effect</h3>"
         f"<table><thead><tr><th>Option</th><th>Value</th></tr></thead><tbody>{options}</tbody></table>"
-        + (f"<h3>Notes</h3><ul>{notes}</ul>" if notes else "")
+        + (f'<h3>Notes</h3><ul class="notes">{notes}</ul>' if notes else "")
         + "</section>"
     )
 

@@ -56,6 +56,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["| Reason | Requirements |", "|---|---|"]
         lines += [f"| {_text(why)} | {', '.join(ids)} |" for why, ids in not_run.items()]
         lines += ["", "</details>"]
+    if run["notes"]:  # what the checker itself did (its filters, its staging guard) and what it saw of the target
+        lines += ["", "### Notes", "", *(f"- {_text(note)}" for note in run["notes"])]
     left = report["cleanup"]["left_behind"]
     if left:
         lines += ["", f"**{len(left)} record(s) could not be deleted:**", ""]
