@@ -12,6 +12,7 @@ from pathlib import Path
 
 from conformance import __version__
 from conformance.checker import cli as run_cli
+from conformance.checker import replay as replay_cli
 from conformance.reference import cli as serve_cli
 from conformance.reports import cli as report_cli
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cli.add_parser(subcommands)
     serve_cli.add_parser(subcommands)
     report_cli.add_parser(subcommands)
+    replay_cli.add_parser(subcommands)
     return parser
 
 

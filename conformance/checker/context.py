@@ -8,6 +8,7 @@ Each receives a `Probe` and states expectations with `probe.expect(...)`; a brok
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from conformance.catalogue import requirement
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
+from conformance.checker.evidence import Exchange
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
 
@@ -39,11 +41,27 @@ class RunState:
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
+    checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
+    current_check: str = "preflight"  # the scenario or engine sending requests now
+    traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # check -> its requests
     _shop_counter: int = 0
+
+    def record(self, reply: Reply) -> None:
+        """An observer: keep each answer under the check that sent the request (its reproduction's sequence)."""
+        self.traffic[self.current_check].append(reply.exchange)
+
+    def sequence(self, check: str, evidence: list[Exchange]) -> list[Exchange]:
+        """What `check` sent so far, and any evidence it sent unobserved: the steps that reproduce a finding."""
+        sent = list(self.traffic.get(check, ()))
+        return sent + [item for item in evidence if not any(item is other for other in sent)]
 
     def selected(self, covers: tuple[str, ...]) -> bool:
         """Whether --only/--skip leave any of these requirements in the run."""
         return any((not self.only or item in self.only) and item not in self.skip for item in covers)
+
+    def chosen(self, name: str, covers: tuple[str, ...]) -> bool:
+        """Whether the scenario `name` covering these requirements is in the run (--only/--skip, replay)."""
+        return self.selected(covers) and (not self.checks or name in self.checks)
 
     def new_shop_id(self) -> str:
         """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn."""
@@ -111,7 +129,9 @@ class Probe:
         else:
             actual_text = actual() if callable(actual) else actual
             evidence = [reply.exchange for reply in replies]
-            self.results.fail(Finding(requirement_id, self.check, expected, actual_text, evidence, operation=operation))
+            finding = Finding(requirement_id, self.check, expected, actual_text, evidence, operation=operation)
+            finding.sequence = self.state.sequence(self.check, evidence)
+            self.results.fail(finding)
         return ok
 
     def expect_status(self, requirement_id: str, reply: Reply, allowed: set[int] | int, what: str) -> bool:

@@ -57,13 +57,13 @@ class Exchange:
     def curl(self) -> str:
         """A copy-paste `curl` command that sends this request again (keys as environment variables)."""
         parts = ["curl -sS -i -X", shlex.quote(self.method)]
-        parts += ["-H " + _shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
+        parts += ["-H " + shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
         if self.body_shell is not None:
             parts.append(f"--data-binary @<({self.body_shell})")
         elif self.full_request_body is not None or self.request_body is not None:
             body = self.full_request_body if self.full_request_body is not None else self.request_body
-            parts.append("--data-binary " + _shell_arg(body or ""))
-        parts.append(_shell_arg(self.url))
+            parts.append("--data-binary " + shell_arg(body or ""))
+        parts.append(shell_arg(self.url))
         return " ".join(parts)
 
     def summary(self) -> str:
@@ -119,15 +119,19 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _shell_arg(text: str) -> str:
-    """Quote for a POSIX shell, keeping `${VAR}` references live (double quotes) and all else literal."""
+LIVE_REFERENCES = ("${CONFORMANCE_", "${WC_")  # the variables a command or script may expand: ours
+
+
+def shell_arg(text: str) -> str:
+    """Quote for a POSIX shell, keeping our `${CONFORMANCE_...}` and `${WC_...}` references live (double quotes)
+    and all else literal."""
     if "${" not in text:
         return shlex.quote(text)
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
-    # Escape every `$` that does not start one of our `${CONFORMANCE_...}` references.
+    # Escape every `$` that does not start one of our references.
     out, index = [], 0
     while index < len(escaped):
-        if escaped.startswith("${CONFORMANCE_", index):
+        if escaped.startswith(LIVE_REFERENCES, index):
             end = escaped.index("}", index)
             out.append(escaped[index : end + 1])
             index = end + 1

@@ -81,6 +81,7 @@ class RunOptions:
     baseline: Path | None = None  # the known failures: only a failure not listed there fails the run
     update_baseline: bool = False  # write this run's failures into `baseline` (they become the known ones)
     read_only: bool = False  # send no request that writes: the checks that need writes are not-run
+    checks: frozenset[str] = frozenset()  # run only the scenarios with these names (library use: replay)
 
 
 # Option name -> (environment variable, converter). The single table the CLI, env and files share.

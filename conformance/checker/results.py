@@ -15,6 +15,7 @@ from typing import Any
 
 from conformance.catalogue import Requirement, catalogue, requirement
 from conformance.checker.evidence import Exchange
+from conformance.checker.reproduction import shell_script
 
 MAX_FINDINGS_PER_REQUIREMENT = 5  # more of the same adds nothing for the reader; the count is kept
 
@@ -31,6 +32,9 @@ class Finding:
     seed: int | None = None
     operation: str | None = None  # operationId of the request that broke it, where known
     id: str = ""  # stable within a run and across runs with the same seed (set when the results keep it)
+    origin: str | None = None  # the check whose request got the answer (for the every-answer checks)
+    # Every request the check sent up to the failure, from a clean start: the self-contained reproduction.
+    sequence: list[Exchange] = field(default_factory=list, repr=False)
 
     @property
     def signature(self) -> tuple[str, str, str]:
@@ -54,6 +58,8 @@ class Finding:
             "reproduction": [exchange.curl() for exchange in self.exchanges],
             "seed": self.seed,
             "operation": self.operation,
+            "origin": self.origin or self.check,
+            "script": shell_script(self) if self.sequence else None,
         }
 
 

@@ -170,10 +170,11 @@ def _check(
         outcome.notes.append("read-only run: only safe methods were sent; the checks that write were left out")
     results = outcome.results
     ledger = Ledger()
-    client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
+    state = RunState(profile, client, results, budget, seed, secrets.token_hex(4), spec, options.only, options.skip)
+    state.checks = options.checks
+    client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
     if watch is not None:
         watch(client.stats, results)
-    state = RunState(profile, client, results, budget, seed, secrets.token_hex(4), spec, options.only, options.skip)
     try:
         _preflight(state, say)
         for engine in engines():
@@ -186,6 +187,7 @@ def _check(
                 _not_run(results, engine.covers, f"the {budget.name} budget's time ran out before {engine.name}")
                 continue
             say(f"{engine.name} ...")
+            state.current_check = engine.name
             try:
                 engine.run(state, say)
             except TransportError as error:
@@ -239,7 +241,7 @@ def read_only_requirements() -> frozenset[str]:
 
 def run_scenario(state: RunState, item: Scenario) -> None:
     """Run one scenario; what it could not exercise is not-run with the reason."""
-    if not state.selected(item.covers):
+    if not state.chosen(item.name, item.covers):
         return
     if item.writes and state.client.read_only:
         _not_run(state.results, item.covers, f"{item.name}: {READ_ONLY}")
@@ -247,6 +249,7 @@ def run_scenario(state: RunState, item: Scenario) -> None:
     if item.needs == SECOND_KEY and state.profile.second is None:
         _not_run(state.results, item.covers, "needs --second-developer-key (a developer key of another company)")
         return
+    state.current_check = item.name
     try:
         item.run(Probe(state, item.name))
     except ScenarioAborted as error:

@@ -109,8 +109,8 @@ summary { cursor: pointer; }
 ul.notes li { margin: 4px 0; }
 pre { margin: 6px 0; padding: 10px 12px; background: var(--soft); border: 1px solid var(--line); border-radius: 6px;
   white-space: pre-wrap; word-break: break-all; max-height: 320px; overflow: auto; }
-.command { position: relative; }
-.command pre { padding-right: 84px; }
+.command, .script { position: relative; }
+.command pre, .script pre { padding-right: 84px; }
 button.copy { position: absolute; top: 6px; right: 6px; padding: 3px 10px; border: 1px solid var(--line);
   border-radius: 6px; background: #fff; cursor: pointer; font: inherit; font-size: 12px; }
 button.copy:hover { background: var(--soft); }
@@ -412,7 +412,22 @@ def _finding(finding: dict[str, Any], also: list[str]) -> str:
         f'<h4>Finding {_e(finding.get("id", ""))}</h4>{also_line}<dl class="facts">{listed}</dl>'
         f"{exchanges}"
         f"<p><b>Reproduce</b> (keys from the environment):</p>{commands}"
+        f"{_script(finding)}"
         f"<p><b>Rerun this check</b> with the same seed:</p>{_command(finding['rerun'])}</section>"
+    )
+
+
+def _script(finding: dict[str, Any]) -> str:
+    """The self-contained reproduction, collapsed (it can be long), and the replay command."""
+    if not finding.get("script"):
+        return ""
+    copy = '<button type="button" class="copy">Copy</button>'
+    replay = f"conformance replay report.json --finding {finding.get('id', '')}"
+    return (
+        "<details><summary><b>From a clean start</b>: a shell script that creates what it needs, shows the "
+        "failure and deletes what it created (curl and sed; keys and CONFORMANCE_BASE_URL from the environment)"
+        f'</summary><div class="script"><pre><code>{_e(finding["script"])}</code></pre>{copy}</div></details>'
+        f'<p>Does it still show? <code class="mono">{_e(replay)}</code> (exit 1: yes, 0: fixed)</p>'
     )
 
 

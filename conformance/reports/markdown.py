@@ -26,6 +26,7 @@ from conformance.reports.digest import (
 
 VERDICT_MARKS = {"conformant": "✅", "nonconformant": "❌", "error": "⚠️"}
 COMMAND_LIMIT = 3000  # characters of one curl command shown; a longer one is left to report.html/report.json
+SCRIPT_LIMIT = 12000  # characters of a reproduction script shown
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -104,6 +105,10 @@ def _reproductions(rows: list[FailedRow], grouped: dict[str, list[dict[str, Any]
             lines += [f"- this answer also fails {', '.join(also)}"] if also else []
             commands = [_shown_command(command) for command in finding["reproduction"]]
             lines += ["", *_fenced("sh", "\n".join(commands)), ""]
+            if finding.get("script"):
+                lines += ["From a clean start (creates what it needs, deletes it after; curl and sed):", ""]
+                lines += [*_fenced("sh", _shown_command(finding["script"], SCRIPT_LIMIT)), ""]
+                lines += [f"Does it still show? `conformance replay report.json --finding {finding['id']}`", ""]
             lines += ["Rerun this check:", "", *_fenced("sh", finding["rerun"]), ""]
         if len(findings) > 1:
             lines += [f"({len(findings) - 1} more finding(s) in report.html)", ""]
@@ -111,8 +116,8 @@ def _reproductions(rows: list[FailedRow], grouped: dict[str, list[dict[str, Any]
     return lines
 
 
-def _shown_command(command: str) -> str:
-    if len(command) <= COMMAND_LIMIT:
+def _shown_command(command: str, limit: int = COMMAND_LIMIT) -> str:
+    if len(command) <= limit:
         return command
     return f"# a command of {len(command)} characters: see report.html or report.json"
 

@@ -20,7 +20,7 @@ def run_scenarios(state: RunState, say) -> None:
     from conformance.checker.runner import SCENARIOS_ENGINE, run_scenario
 
     before = Tally.of(state)
-    ran = [item for item in SCENARIOS if state.selected(item.covers)]
+    ran = [item for item in SCENARIOS if state.chosen(item.name, item.covers)]
     for item in ran:
         run_scenario(state, item)
     say(engine_summary(SCENARIOS_ENGINE, state, before, f"{len(ran)} scenario(s)"))
