@@ -173,8 +173,8 @@ class ResponseObserver:
         if ok:
             self.results.exercised(requirement_id, self.check, reply.operation)
         else:
-            said = f"{actual}, answering {reply.exchange.request_in_words()}"
-            finding = Finding(requirement_id, self.check, expected, said, [reply.exchange], operation=reply.operation)
+            finding = Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
+            finding.answering = reply.exchange.request_in_words()
             if self.state is not None:
                 finding.origin = self.state.current_check
                 finding.sequence = self.state.sequence(finding.origin, finding.exchanges)

@@ -130,7 +130,7 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
     entry = outcome.results.by_id[requirement_id]
     if entry.status == "failed":
         again = next((item for item in entry.findings if item.check == finding["check"]), entry.findings[0])
-        return ReplayVerdict(ExitCode.NONCONFORMANT, f"the failure shows again: {again.actual}")
+        return ReplayVerdict(ExitCode.NONCONFORMANT, f"the failure shows again: {again.said}")
     if entry.status == "passed" and not outcome.error:
         return ReplayVerdict(ExitCode.CONFORMANT, f"fixed: {requirement_id} passed {entry.exercised} assertion(s)")
     why = outcome.error or entry.not_run_reason or "the check did not run"

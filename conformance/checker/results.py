@@ -33,12 +33,19 @@ class Finding:
     operation: str | None = None  # operationId of the request that broke it, where known
     id: str = ""  # stable within a run and across runs with the same seed (set when the results keep it)
     origin: str | None = None  # the check whose request got the answer (for the every-answer checks)
+    answering: str | None = None  # that request in words (`POST /webHooks with a body of 1.0 MiB`), where named
     # Every request the check sent up to the failure, from a clean start: the self-contained reproduction.
     sequence: list[Exchange] = field(default_factory=list, repr=False)
 
     @property
     def signature(self) -> tuple[str, str, str]:
+        """What makes two findings different; not the request, lest one cause fill every place kept."""
         return (self.check, self.expected, self.actual)
+
+    @property
+    def said(self) -> str:
+        """What came back, and, where the check sees every answer, to which request."""
+        return f"{self.actual}, answering {self.answering}" if self.answering else self.actual
 
     def stable_stem(self) -> str:
         """`LIST-03-1a2b3c`: the requirement and a digest of the check and the request's method and operation,
@@ -53,7 +60,7 @@ class Finding:
             "requirement": self.requirement_id,
             "check": self.check,
             "expected": self.expected,
-            "actual": self.actual,
+            "actual": self.said,
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "reproduction": [exchange.curl() for exchange in self.exchanges],
             "seed": self.seed,

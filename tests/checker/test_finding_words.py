@@ -47,14 +47,14 @@ def test_an_every_answer_finding_names_the_request_and_what_was_special(check_re
     outcome = check_reference(fault="valid-malformed-json-500", engines=SCENARIOS_ONLY, only="VALID-04,HTTP-01")
     every_answer = [item for item in outcome.results.findings() if item.check == "every-response"]
     assert every_answer
-    assert all(re.search(r"^status 500, answering POST /\S+", item.actual) for item in every_answer)
-    assert any(item.actual.endswith("with a body that is not JSON") for item in every_answer)
+    assert all(re.search(r"^status 500, answering POST /\S+", item.said) for item in every_answer)
+    assert any(item.said.endswith("with a body that is not JSON") for item in every_answer)
 
 
 def test_a_text_error_body_names_the_request_it_answered(check_reference) -> None:
     outcome = check_reference(fault="http-errors-html", engines=SCENARIOS_ONLY, only="HTTP-02")
     finding = outcome.results.by_id["HTTP-02"].findings[0]
-    assert re.search(r"Content-Type text/html.*, answering (GET|POST|PUT|DELETE) /\S+", finding.actual)
+    assert re.search(r"Content-Type text/html.*, answering (GET|POST|PUT|DELETE) /\S+", finding.said)
 
 
 def test_finding_ids_are_unique_and_the_same_for_the_same_seed(check_reference) -> None:
