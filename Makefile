@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean browser
+.PHONY: run test test-all lint clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ browser:
 		|| echo "note: /usr/bin/chromium is missing and cannot be installed here: the browser test is skipped"
 
 test: $(STAMP) browser
+	$(VENV)/bin/python -m ruff check conformance tests
+	$(VENV)/bin/python -m pytest -n auto -m "not slow"
+
+# Everything, with the exhaustive campaigns of the `slow` tier (every fault, every finding replayed).
+test-all: $(STAMP) browser
 	$(VENV)/bin/python -m ruff check conformance tests
 	$(VENV)/bin/python -m pytest -n auto
 
