@@ -43,16 +43,21 @@ class RunState:
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
     current_check: str = "preflight"  # the scenario or engine sending requests now
-    traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # check -> its requests
+    recording: bool = False  # whether `record` keeps requests: while a scenario runs (an engine sends thousands)
+    traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # scenario -> requests
     _shop_counter: int = 0
 
     def record(self, reply: Reply) -> None:
-        """An observer: keep each answer under the check that sent the request (its reproduction's sequence)."""
-        self.traffic[self.current_check].append(reply.exchange)
+        """An observer: keep each answer under the scenario that sent the request (its reproduction's sequence)."""
+        if self.recording:
+            self.traffic[self.current_check].append(reply.exchange)
 
     def sequence(self, check: str, evidence: list[Exchange]) -> list[Exchange]:
-        """What `check` sent so far, and any evidence it sent unobserved: the steps that reproduce a finding."""
-        sent = list(self.traffic.get(check, ()))
+        """What the scenario `check` sent so far, and any evidence it sent unobserved: the steps that reproduce a
+        finding from a clean start (none for an engine's request: `conformance replay` reruns the engine)."""
+        if check not in self.traffic:
+            return []
+        sent = list(self.traffic[check])
         return sent + [item for item in evidence if not any(item is other for other in sent)]
 
     def selected(self, covers: tuple[str, ...]) -> bool:

@@ -638,16 +638,16 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     if not verdicts.stopped():
         _run_machine(state, verdicts)
     for violation in verdicts.shortest.values():
-        state.results.fail(
-            Finding(
-                violation.requirement_id,
-                CHECK,
-                violation.expected,
-                violation.actual,
-                violation.exchanges,
-                operation=violation.operation,
-            )
+        finding = Finding(
+            violation.requirement_id,
+            CHECK,
+            violation.expected,
+            violation.actual,
+            violation.exchanges,
+            operation=violation.operation,
         )
+        finding.sequence = violation.exchanges  # the shrunk example, from its clean start
+        state.results.fail(finding)
     if verdicts.halted:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, verdicts.halted)

@@ -249,7 +249,8 @@ def run_scenario(state: RunState, item: Scenario) -> None:
     if item.needs == SECOND_KEY and state.profile.second is None:
         _not_run(state.results, item.covers, "needs --second-developer-key (a developer key of another company)")
         return
-    state.current_check = item.name
+    state.current_check, state.recording = item.name, True
+    state.traffic[item.name] = []
     try:
         item.run(Probe(state, item.name))
     except ScenarioAborted as error:
@@ -259,6 +260,8 @@ def run_scenario(state: RunState, item: Scenario) -> None:
         _abort_if_silent(state.client, error)
     except Exception as error:  # a bug of ours must not cost the user the rest of the run
         _checker_error(state, item.covers, item.name, error)
+    finally:
+        state.recording = False
 
 
 def _checker_error(state: RunState, covers: tuple[str, ...], name: str, error: Exception) -> None:
