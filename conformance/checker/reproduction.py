@@ -65,7 +65,7 @@ def shell_script(finding: Finding) -> str:
     for name, step in reversed(created):
         headers = {key: value for key, value in step.request_headers.items() if key.lower() != "content-type"}
         delete = Exchange("DELETE", f"{base}{COLLECTION_PATH}/${{{name}}}", headers, None)
-        lines.append(f'[ -n "${{{name}}}" ] && {_curl(delete, base, {})} -o /dev/null')
+        lines.append(f'if [ -n "${{{name}}}" ]; then {_curl(delete, base, {})} -o /dev/null; fi')
     return "\n".join(lines) + "\n"
 
 

@@ -766,6 +766,18 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         raise RunAborted("the target stopped answering during the Schemathesis run")
 
 
+# What the checker itself did, for the report's notes: neither is a fault of the target.
+UNBACKED_NOTE = (
+    "failed Schemathesis check(s) were set aside, not reported: the checker's own filter keeps only failures the "
+    "contract backs (Schemathesis reads the spec more strictly than the contract in places, or the record was "
+    "deleted meanwhile). They say nothing against the target."
+)
+HELD_BACK_NOTE = (
+    "generated write(s) were held back, never sent: the checker's staging guard lets Schemathesis change only "
+    "records this run created (and nothing in a read-only run). They say nothing against the target."
+)
+
+
 class VerdictRecorder:
     """Turns the engine's event stream into requirement results: findings for failed checks that the
     contract backs, exercised marks for passed ones that speak to a requirement."""
@@ -786,20 +798,14 @@ class VerdictRecorder:
         """What the engine's own filter and the staging guard did, briefly for the console line; the report's
         notes get the plain explanation (they are the checker at work, not faults of the target)."""
         said = []
-        if self.unbacked:
-            said.append(f"{self.unbacked} of its failed checks set aside")
-            state.results.notes["schemathesis"].append(
-                f"{self.unbacked} failed Schemathesis check(s) were set aside, not reported: the checker's own filter "
-                "keeps only failures the contract backs (Schemathesis reads the spec more strictly than the "
-                "contract in places, or the record was deleted meanwhile). They say nothing against the target."
-            )
-        if self.refused:
-            said.append(f"{self.refused} writes held back")
-            state.results.notes["schemathesis"].append(
-                f"{self.refused} generated write(s) were held back, never sent: the checker's staging guard lets "
-                "Schemathesis change only records this run created (and nothing in a read-only run). They say "
-                "nothing against the target."
-            )
+        explained = (
+            (self.unbacked, "of its failed checks set aside", UNBACKED_NOTE),
+            (self.refused, "writes held back", HELD_BACK_NOTE),
+        )
+        for count, short, note in explained:
+            if count:
+                said.append(f"{count} {short}")
+                state.results.notes["schemathesis"].append(f"{count} {note}")
         if self.errors:
             said.append(f"{self.errors} engine errors (see the notes)")
         if self.unanswered:
