@@ -147,7 +147,7 @@ class Probe:
             requirement_id,
             reply.status in allowed,
             f"{wanted} for {what}",
-            lambda: f"answered {reply.status} {_body_hint(reply)}",
+            lambda: f"answered {reply.status} to {what}, {_body_hint(reply)}",
             reply,
         )
 

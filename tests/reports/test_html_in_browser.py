@@ -170,7 +170,8 @@ def test_first_screen_shows_the_verdict_and_the_first_failed_requirement_with_it
         assert box is not None and shown.is_visible() and box["y"] + box["height"] <= 800, shown
     assert page.locator("#verdict").inner_text() == "Nonconformant"
     assert first["id"] in article.locator("h3").inner_text()
-    assert article.locator("p.why").inner_text() == first["findings"][0]["actual"][:200]
+    said = " ".join(first["findings"][0]["actual"].split())
+    assert article.locator("p.why").inner_text().startswith(said[:150])
     assert opened.errors == []
 
 
