@@ -96,7 +96,7 @@ def _curl(step: Exchange, base: str, variables: dict[str, str]) -> str:
     parts += ["-H " + shell_arg(live(f"{name}: {value}")) for name, value in step.request_headers.items()]
     feed = ""
     if step.body_shell is not None:
-        feed = f"{step.body_shell} | "
+        feed = f"{{ {step.body_shell}; }} | "  # the whole command's output, however many parts it prints in
         parts.append("--data-binary @-")
     elif step.full_request_body is not None or step.request_body is not None:
         body = step.full_request_body if step.full_request_body is not None else step.request_body

@@ -118,8 +118,9 @@ RUN_SPECIFIC = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 def _masked(text: str) -> str:
-    """An answer without what differs from run to run: ids, run tags, timestamps."""
-    return RUN_SPECIFIC.sub("#", text)
+    """An answer without what differs from run to run (ids, run tags, timestamps), keeping what a timestamp is:
+    its number of digits (epoch seconds or milliseconds)."""
+    return RUN_SPECIFIC.sub(lambda match: f"#{len(match.group()) if match.group().isdigit() else ''}", text)
 
 
 def shown_answers(output: str) -> list[tuple[int, str]]:
