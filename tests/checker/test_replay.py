@@ -161,6 +161,18 @@ def script_shows_the_failure(finding: dict[str, Any], servers: Any, tmp_path: Pa
     )
 
 
+# Requirements whose script this comparison of answers cannot judge, and why. The replay (`conformance replay`)
+# covers them; a test that starts to see them fails here, so the list only ever shrinks.
+NOT_JUDGED_BY_ANSWERS = {
+    # The failure is a relation between two answers' values (`modified` not greater after an update), which
+    # masking the run-specific timestamps hides: the script shows it to a reader, not to this comparison.
+    "UPDATE-03",
+    # The leaked record is found by listing the shop, and the script captures ids from create answers only:
+    # its closing DELETE names the run's id, so the replayed answers differ from the run's.
+    "VALID-06",
+}
+
+
 def scripts_show_each_requirement(faults: list[str], servers: Any, tmp_path: Path) -> dict[str, str]:
     """For each requirement these faults fail, a finding whose script shows the failure: requirement -> id."""
     shown: dict[str, str] = {}
@@ -173,7 +185,7 @@ def scripts_show_each_requirement(faults: list[str], servers: Any, tmp_path: Pat
                 continue
             if script_shows_the_failure(finding, servers, tmp_path, fault):
                 shown[finding["requirement"]] = finding["id"]
-    assert sorted(failed - set(shown)) == []
+    assert sorted(failed - set(shown)) == sorted(failed & NOT_JUDGED_BY_ANSWERS)
     return shown
 
 
@@ -186,7 +198,7 @@ def test_a_script_shows_the_failure_against_the_fault_and_not_against_the_clean_
 def test_for_every_requirement_one_script_shows_its_failure(servers, tmp_path) -> None:
     shown = scripts_show_each_requirement([item.name for item in FAULTS], servers, tmp_path)
     caught = {requirement for item in FAULTS for requirement in item.breaks}
-    assert caught <= set(shown)
+    assert caught - NOT_JUDGED_BY_ANSWERS <= set(shown)
 
 
 def test_written_reports_carry_the_script_and_the_replay_command(servers, tmp_path: Path) -> None:
