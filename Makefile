@@ -26,6 +26,7 @@ test: $(STAMP) browser
 	$(VENV)/bin/python -m ruff check conformance tests
 	$(VENV)/bin/python -m pytest -n auto -m "not slow"
 
+# Everything, with the exhaustive campaigns of the `slow` tier (every fault, every finding replayed).
 test-all: $(STAMP) browser
 	$(VENV)/bin/python -m ruff check conformance tests
 	$(VENV)/bin/python -m pytest -n auto

@@ -14,6 +14,7 @@ from typing import NoReturn
 from conformance import __version__
 from conformance.checker import cleanup as cleanup_cli
 from conformance.checker import cli as run_cli
+from conformance.checker import replay as replay_cli
 from conformance.reference import cli as serve_cli
 from conformance.reports import cli as report_cli
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup_cli.add_parser(subcommands)
     serve_cli.add_parser(subcommands)
     report_cli.add_parser(subcommands)
+    replay_cli.add_parser(subcommands)
     return parser
 
 

@@ -272,7 +272,7 @@ def _failure_text(outcome: RunOutcome, entry: RequirementResult) -> str:
     lines = [f"{requirement.id} ({requirement.level}) failed: {requirement.text}"]
     if entry.findings:
         finding = entry.findings[0]
-        lines += [f"expected: {finding.expected}", f"actual:   {finding.actual}"]
+        lines += [f"expected: {finding.expected}", f"actual:   {finding.said}"]
         if finding.exchanges:
             lines.append("reproduce (keys from the CONFORMANCE_* environment variables):")
             lines += [f"  {exchange.curl()}" for exchange in finding.exchanges]

@@ -132,7 +132,7 @@ def _summarise(outcome: Any, path: Path, console: RunConsole, *, quiet: bool) ->
     line = (
         f"{outcome.verdict.upper()}: {passed} passed, {len(failed)} failed, "
         f"{len(results.by_id) - passed - len(failed)} not-run ({outcome.requests} requests, "
-        f"{outcome.duration:.1f} s, seed {results.seed}); report: {path}"
+        f"{outcome.duration:.1f} s, seed {results.seed}); report: {path.with_name('report.html')}"
     )
     print(line)
     if outcome.baseline and not quiet:

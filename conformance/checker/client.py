@@ -516,6 +516,7 @@ class TargetClient:
             request_body=clip(self.redact(body_text)) if body_text is not None else None,
             full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
             body_shell=body_shell,
+            request_bytes=len(data) if data is not None else None,
         )
         refusal = self.refusal(operation)
         if refusal is not None:

@@ -1,9 +1,10 @@
 """What `conformance run` shows while it runs and when it ends.
 
 On a terminal a live status line (phase, time, requests sent, findings so far) sits below the phase lines; when
-the output is not a terminal (a CI log) each phase is one plain line with the same counters. `--quiet` shows
-no progress at all. The final summary (a table of what failed and what was not run, and the counts) is read
-off the report model, so it says what the reports say.
+the output is not a terminal (a CI log) each phase is one plain line. Each engine ends with one line of its own
+requests and findings. `--quiet` shows no progress at all. The final summary (a table of what failed and what
+was not run, the counts, and the notes that explain what the checker itself did) is read off the report model,
+so it says what the reports say.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from rich.text import Text
 
 from conformance.checker.client import ClientStats
 from conformance.checker.results import Results
-from conformance.reports.digest import LEVELS, fails_run, not_run_by_reason, one_line, reason
+from conformance.reports.digest import LEVELS, failed_rows, fails_run, not_run_by_reason, one_line, reason
 
 PLAIN_WIDTH = 120  # columns for tables in a log, where there is no terminal to ask
 NOT_RUN_IDS_SHOWN = 8
+NOTE_LIMIT = 400  # characters of a note in the console; the reports keep it whole
 
 
 class RunConsole:
@@ -69,10 +71,7 @@ class RunConsole:
             return
         self.phase = line.rstrip(". ")
         stamp = f"[{time.monotonic() - self._started:5.1f} s]"
-        if self._display is not None:
-            self.console.print(Text(f"{stamp} {line}"))
-        else:
-            self.console.print(Text(f"{stamp} {line} | {self.counters()}"), soft_wrap=True)
+        self.console.print(Text(f"{stamp} {line}"), soft_wrap=self._display is None)
 
     def counters(self) -> str:
         """`412 requests, 3 findings on 2 requirements` so far."""
@@ -94,10 +93,11 @@ class RunConsole:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for column in ("Requirement", "Level", "Status", "Why"):
             table.add_column(column, overflow="fold")
-        for item in report["requirements"]:
-            if item["status"] == "failed":
-                shown = "FAILED" if fails_run(item, strict) else "failed (does not fail the run)"
-                table.add_row(item["id"], item["level"], shown, reason(item))
+        for row in failed_rows(report):  # requirements failed by one answer share a row: one cause, said once
+            counts = any(fails_run(item, strict) for item in row.requirements)
+            shown = "FAILED" if counts else "failed (does not fail the run)"
+            levels = ", ".join(dict.fromkeys(item["level"] for item in row.requirements))
+            table.add_row(", ".join(row.ids), levels, shown, reason(row.first))
         for why, ids in not_run_by_reason(report, limit=sys.maxsize).items():
             more = len(ids) - NOT_RUN_IDS_SHOWN
             listed = ", ".join(ids[:NOT_RUN_IDS_SHOWN]) + (f" and {more} more" if more > 0 else "")
@@ -115,3 +115,5 @@ class RunConsole:
             numbers = (report["counts"][f"{key}_{status}"] for status in ("passed", "failed", "not_run"))
             counts.add_row(level, *map(str, numbers))
         self.console.print(counts)
+        for note in report["run"]["notes"]:
+            self.console.print(Text(f"note: {one_line(note, NOTE_LIMIT)}"), soft_wrap=True)

@@ -8,7 +8,7 @@ Each receives a `Probe` and states expectations with `probe.expect(...)`; a brok
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from conformance.catalogue import requirement
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
+from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
@@ -44,6 +45,10 @@ class RunState:
     # Requirement -> checks of this run that cover it and have not finished: a run that stops early leaves
     # every requirement out whose checks had not all run, rather than count what it saw so far as a pass.
     unfinished: Counter[str] = field(default_factory=Counter)
+    checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
+    current_check: str = "preflight"  # the scenario or engine sending requests now
+    recording: bool = False  # whether `record` keeps requests: while a scenario runs (an engine sends thousands)
+    traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # scenario -> requests
     _shop_counter: int = 0
 
     @property
@@ -52,9 +57,26 @@ class RunState:
         assert self.mark.run_id is not None
         return self.mark.run_id
 
+    def record(self, reply: Reply) -> None:
+        """An observer: keep each answer under the scenario that sent the request (its reproduction's sequence)."""
+        if self.recording:
+            self.traffic[self.current_check].append(reply.exchange)
+
+    def sequence(self, check: str, evidence: list[Exchange]) -> list[Exchange]:
+        """What the scenario `check` sent so far, and any evidence it sent unobserved: the steps that reproduce a
+        finding from a clean start (none for an engine's request: `conformance replay` reruns the engine)."""
+        if check not in self.traffic:
+            return []
+        sent = list(self.traffic[check])
+        return sent + [item for item in evidence if not any(item is other for other in sent)]
+
     def selected(self, covers: tuple[str, ...]) -> bool:
         """Whether --only/--skip leave any of these requirements in the run."""
         return any((not self.only or item in self.only) and item not in self.skip for item in covers)
+
+    def chosen(self, name: str, covers: tuple[str, ...]) -> bool:
+        """Whether the scenario `name` covering these requirements is in the run (--only/--skip, replay)."""
+        return self.selected(covers) and (not self.checks or name in self.checks)
 
     def new_shop_id(self) -> str:
         """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn."""
@@ -62,6 +84,28 @@ class RunState:
         if self.profile.shop_ids:
             return self.profile.shop_ids[(self._shop_counter - 1) % len(self.profile.shop_ids)]
         return self.mark.shop(self._shop_counter)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where a run stood when an engine started: requests sent and failed assertions per requirement."""
+
+    requests: int
+    failures: dict[str, int]
+
+    @classmethod
+    def of(cls, state: RunState) -> Tally:
+        return cls(state.client.stats.requests, {rid: e.failures for rid, e in state.results.by_id.items()})
+
+
+def engine_summary(name: str, state: RunState, before: Tally, detail: str = "") -> str:
+    """An engine's one line when it ends, with only its own requests and findings:
+    `lifecycle: 240 requests, 2 findings on LIST-02, DELETE-02; 25 runs of the state machine`."""
+    now = Tally.of(state)
+    grown = {rid: count - before.failures.get(rid, 0) for rid, count in now.failures.items()}
+    failed = [rid for rid, count in grown.items() if count > 0]
+    found = f"{sum(grown[rid] for rid in failed)} finding(s) on {', '.join(failed)}" if failed else "no findings"
+    return f"{name}: {now.requests - before.requests} requests, {found}" + (f"; {detail}" if detail else "")
 
 
 class Probe:
@@ -100,7 +144,9 @@ class Probe:
         else:
             actual_text = actual() if callable(actual) else actual
             evidence = [reply.exchange for reply in replies]
-            self.results.fail(Finding(requirement_id, self.check, expected, actual_text, evidence, operation=operation))
+            finding = Finding(requirement_id, self.check, expected, actual_text, evidence, operation=operation)
+            finding.sequence = self.state.sequence(self.check, evidence)
+            self.results.fail(finding)
         return ok
 
     def expect_status(self, requirement_id: str, reply: Reply, allowed: set[int] | int, what: str) -> bool:
@@ -110,8 +156,8 @@ class Probe:
         return self.expect(
             requirement_id,
             reply.status in allowed,
-            f"{wanted} for {what} ({requirement_text(requirement_id)})",
-            lambda: f"{reply.status} {_body_hint(reply)}",
+            f"{wanted} for {what}",
+            lambda: f"answered {reply.status} to {what}, {_body_hint(reply)}",
             reply,
         )
 
@@ -153,11 +199,6 @@ class Probe:
     def list_all(self, params: dict[str, Any] | None = None, page: int = 100, limit_pages: int = 50) -> list[Reply]:
         """Every page of a list, walking start = 0, page, 2*page, ... until a short page (bounded)."""
         return self.client.list_all(params, page=page, limit_pages=limit_pages)
-
-
-def requirement_text(requirement_id: str) -> str:
-    """`ID: text`, for quoting the requirement in a finding."""
-    return f"{requirement_id}: {requirement(requirement_id).text}"
 
 
 def _body_hint(reply: Reply) -> str:

@@ -7,11 +7,14 @@ finding in one command with the same variables the checker reads, and no report 
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 BODY_EVIDENCE_LIMIT = 2000  # characters of a body kept as evidence; the rest is summarised
+LARGE_BODY = 64 * 1024  # bytes from which a request body's size is worth naming
 
 
 class Redactor:
@@ -49,23 +52,49 @@ class Exchange:
     elapsed_ms: float = 0.0
     full_request_body: str | None = field(default=None, repr=False)  # unclipped, for the curl command only
     body_shell: str | None = None  # a shell command that prints a body too large to quote
+    request_bytes: int | None = field(default=None, repr=False)  # the size of the body sent, where known
 
     def curl(self) -> str:
         """A copy-paste `curl` command that sends this request again (keys as environment variables)."""
         parts = ["curl -sS -i -X", shlex.quote(self.method)]
-        parts += ["-H " + _shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
+        parts += ["-H " + shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
         if self.body_shell is not None:
             parts.append(f"--data-binary @<({self.body_shell})")
         elif self.full_request_body is not None or self.request_body is not None:
             body = self.full_request_body if self.full_request_body is not None else self.request_body
-            parts.append("--data-binary " + _shell_arg(body or ""))
-        parts.append(_shell_arg(self.url))
+            parts.append("--data-binary " + shell_arg(body or ""))
+        parts.append(shell_arg(self.url))
         return " ".join(parts)
 
     def summary(self) -> str:
         """One line: `POST /path -> 400`."""
         outcome = self.error if self.status is None else str(self.status)
         return f"{self.method} {self.url} -> {outcome}"
+
+    def path(self) -> str:
+        """The request's path and query, without the target's address."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def request_in_words(self) -> str:
+        """The request and what is unusual about it: `POST /webhooks with a body of 1.0 MiB`."""
+        special = []
+        sent = {name.lower() for name in self.request_headers}
+        if "authorization" not in sent:
+            special.append("without a developer key")
+        if not sent & {"x-api-key", "partner_key"}:
+            special.append("without a partner key")
+        content_type = next((v for k, v in self.request_headers.items() if k.lower() == "content-type"), None)
+        size = self.request_bytes if self.request_bytes is not None else len(self.request_body or "")
+        if size >= LARGE_BODY:
+            special.append(f"with a body of {size / 1024 / 1024:.1f} MiB" if size >= 2**20 else f"with {size} bytes")
+        elif self.full_request_body is not None and not _parses(self.full_request_body):
+            special.append("with a body that is not JSON")
+        if content_type and content_type.split(";")[0].strip().lower() != "application/json":
+            special.append(f"with Content-Type {content_type}")
+        elif self.request_body is not None and not content_type:
+            special.append("with no Content-Type")
+        return f"{self.method} {self.path()}" + (f" {', '.join(special)}" if special else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,15 +111,27 @@ class Exchange:
         }
 
 
-def _shell_arg(text: str) -> str:
-    """Quote for a POSIX shell, keeping `${VAR}` references live (double quotes) and all else literal."""
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+LIVE_REFERENCES = ("${CONFORMANCE_", "${WC_")  # the variables a command or script may expand: ours
+
+
+def shell_arg(text: str) -> str:
+    """Quote for a POSIX shell, keeping our `${CONFORMANCE_...}` and `${WC_...}` references live (double quotes)
+    and all else literal."""
     if "${" not in text:
         return shlex.quote(text)
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
-    # Escape every `$` that does not start one of our `${CONFORMANCE_...}` references.
+    # Escape every `$` that does not start one of our references.
     out, index = [], 0
     while index < len(escaped):
-        if escaped.startswith("${CONFORMANCE_", index):
+        if escaped.startswith(LIVE_REFERENCES, index):
             end = escaped.index("}", index)
             out.append(escaped[index : end + 1])
             index = end + 1

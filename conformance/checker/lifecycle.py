@@ -41,7 +41,7 @@ from hypothesis.stateful import (
 
 from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
-from conformance.checker.context import RunState, requirement_text
+from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange
 from conformance.checker.results import Finding
 
@@ -384,7 +384,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         violation = LifecycleViolation(
             requirement_id,
-            f"{expected} ({requirement_text(requirement_id)})",
+            expected,
             actual() if callable(actual) else actual,
             list(self.exchanges),
             self.operation,
@@ -634,27 +634,24 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     if state.client.deadline is not None:
         deadline = min(deadline, state.client.deadline)
     verdicts = Verdicts(deadline, budget.time_limit * SHRINK_SHARE)
-    requests_before = state.client.stats.requests
+    before = Tally.of(state)
     if not verdicts.stopped():
         _run_machine(state, verdicts)
     for violation in verdicts.shortest.values():
-        state.results.fail(
-            Finding(
-                violation.requirement_id,
-                CHECK,
-                violation.expected,
-                violation.actual,
-                violation.exchanges,
-                operation=violation.operation,
-            )
+        finding = Finding(
+            violation.requirement_id,
+            CHECK,
+            violation.expected,
+            violation.actual,
+            violation.exchanges,
+            operation=violation.operation,
         )
+        finding.sequence = violation.exchanges  # the shrunk example, from its clean start
+        state.results.fail(finding)
     if verdicts.halted:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, verdicts.halted)
-    say(
-        f"lifecycle: {verdicts.examples} runs of the state machine, "
-        f"{state.client.stats.requests - requests_before} requests, {len(verdicts.shortest)} requirements broken"
-    )
+    say(engine_summary("lifecycle", state, before, f"{verdicts.examples} runs of the state machine"))
 
 
 def _run_machine(state: RunState, verdicts: Verdicts) -> None:

@@ -6,7 +6,7 @@ The response schemas and documented status codes come from the spec, the one pla
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -14,6 +14,9 @@ from referencing.jsonschema import DRAFT202012
 
 from conformance.checker.client import Reply
 from conformance.checker.results import Finding, Results
+
+if TYPE_CHECKING:
+    from conformance.checker.context import RunState
 
 # What these checks verify. They judge every answer, those to reads too, so a read-only run exercises them.
 COVERS = ("HTTP-01", "HTTP-02", "HTTP-03", "HTTP-04", "HTTP-06")
@@ -94,9 +97,10 @@ class ResponseObserver:
 
     check = "every-response"
 
-    def __init__(self, spec: ResponseSpec, results: Results) -> None:
+    def __init__(self, spec: ResponseSpec, results: Results, state: RunState | None = None) -> None:
         self.spec = spec
         self.results = results
+        self.state = state  # where the request came from, for the finding's reproduction (when known)
 
     def __call__(self, reply: Reply) -> None:
         if reply.status == 429:  # always allowed; the client has already waited and retried
@@ -167,12 +171,17 @@ class ResponseObserver:
             )
 
     def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str, reply: Reply) -> None:
+        """One assertion about this answer; a finding names the request it answered (these checks see every
+        answer, so the request is the only context a reader gets)."""
         if ok:
             self.results.exercised(requirement_id, self.check, reply.operation)
         else:
-            self.results.fail(
-                Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
-            )
+            finding = Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
+            finding.answering = reply.exchange.request_in_words()
+            if self.state is not None:
+                finding.origin = self.state.current_check
+                finding.sequence = self.state.sequence(finding.origin, finding.exchanges)
+            self.results.fail(finding)
 
 
 def _describe(body: Any, reply: Reply) -> str:

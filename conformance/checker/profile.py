@@ -83,6 +83,7 @@ class RunOptions:
     read_only: bool = False  # send no request that writes: the checks that need writes are not-run
     require_complete: bool = False  # an `incomplete` verdict (a MUST not run, a subset) exits 3, not 0
     run_id: str | None = None  # marks every record the run writes (`marks`); None: a fresh random one
+    checks: frozenset[str] = frozenset()  # run only the scenarios with these names (library use: replay)
 
 
 # Option name -> (environment variable, converter). The single table the CLI, env and files share.
@@ -271,6 +272,35 @@ def make_options(merged: dict[str, Any]) -> RunOptions:
         require_complete=bool(merged.get("require_complete", False)),
         run_id=merged.get("run_id"),
     )
+
+
+def option_values(profile: TargetProfile | None, options: RunOptions, *, seed: int | None) -> dict[str, Any]:
+    """The options in effect, named as in OPTIONS and written as a user would give them (the inverse of
+    `make_profile` and `make_options`; defaults left out); `profile` None leaves the target's out."""
+    values: dict[str, Any] = {
+        "spec": str(options.spec) if options.spec else None,
+        "report_dir": str(options.report_dir),
+        "seed": seed,
+        "budget": options.budget,
+        "strict": options.strict,
+        "only": ",".join(sorted(options.only)) or None,
+        "skip": ",".join(sorted(options.skip)) or None,
+        "baseline": str(options.baseline) if options.baseline else None,
+        "update_baseline": options.update_baseline,
+        "read_only": options.read_only,
+    }
+    if profile is not None:
+        values |= {
+            "base_url": profile.base_url,
+            "partner_key": profile.partner_key,
+            "developer_key": profile.developer_key,
+            "second_developer_key": profile.second_developer_key,
+            "partner_key_header": profile.partner_key_header if profile.partner_key_header != "x-api-key" else None,
+            "shop_id": list(profile.shop_ids) or None,
+            "rate_limit": f"{profile.rate_limit:g}/s" if profile.rate_limit else None,
+            "timeout": f"{profile.timeout:g}" if profile.timeout != 10.0 else None,
+        }
+    return values
 
 
 def make_profile(merged: dict[str, Any]) -> TargetProfile:

@@ -7,6 +7,7 @@ what was expected (quoting the requirement), what came back, and the exchanges t
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from conformance.catalogue import Requirement, catalogue, requirement
 from conformance.checker.evidence import Exchange
+from conformance.checker.reproduction import shell_script
 
 MAX_FINDINGS_PER_REQUIREMENT = 5  # more of the same adds nothing for the reader; the count is kept
 
@@ -29,21 +31,42 @@ class Finding:
     exchanges: list[Exchange] = field(default_factory=list)
     seed: int | None = None
     operation: str | None = None  # operationId of the request that broke it, where known
+    id: str = ""  # stable within a run and across runs with the same seed (set when the results keep it)
+    origin: str | None = None  # the check whose request got the answer (for the every-answer checks)
+    answering: str | None = None  # that request in words (`POST /webHooks with a body of 1.0 MiB`), where named
+    # Every request the check sent up to the failure, from a clean start: the self-contained reproduction.
+    sequence: list[Exchange] = field(default_factory=list, repr=False)
 
     @property
     def signature(self) -> tuple[str, str, str]:
+        """What makes two findings different; not the request, lest one cause fill every place kept."""
         return (self.check, self.expected, self.actual)
+
+    @property
+    def said(self) -> str:
+        """What came back, and, where the check sees every answer, to which request."""
+        return f"{self.actual}, answering {self.answering}" if self.answering else self.actual
+
+    def stable_stem(self) -> str:
+        """`LIST-03-1a2b3c`: the requirement and a digest of the check and the request's method and operation,
+        none of which depend on the ids or shops a run made up."""
+        request = self.exchanges[-1].method if self.exchanges else ""
+        digest = hashlib.sha256(f"{self.check}|{request}|{self.operation}".encode()).hexdigest()[:6]
+        return f"{self.requirement_id}-{digest}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "requirement": self.requirement_id,
             "check": self.check,
             "expected": self.expected,
-            "actual": self.actual,
+            "actual": self.said,
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "reproduction": [exchange.curl() for exchange in self.exchanges],
             "seed": self.seed,
             "operation": self.operation,
+            "origin": self.origin or self.check,
+            "script": shell_script(self) if self.sequence else None,
         }
 
 
@@ -105,6 +128,9 @@ class Results:
                 finding.seed = self.seed
             known = {item.signature for item in entry.findings}
             if finding.signature not in known and len(entry.findings) < MAX_FINDINGS_PER_REQUIREMENT:
+                stem = finding.stable_stem()
+                same = sum(1 for item in entry.findings if item.id.startswith(stem))
+                finding.id = stem if not same else f"{stem}-{same + 1}"
                 entry.findings.append(finding)
 
     def not_run(self, requirement_id: str, reason: str) -> None:

@@ -8,7 +8,9 @@ How each value is converted and checked, and its environment variable, is the pr
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
+from typing import Any
 
 from conformance.checker.profile import BUDGET_NAMES, PARTNER_KEY_HEADERS
 
@@ -67,3 +69,36 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGrou
         "pass (for a vendor verification)",
     )
     return how
+
+
+# The options a rerun command leaves out, each with why. Every other option of `add_run_arguments` is carried,
+# so a new option that changes what is sent reaches the rerun without anyone remembering to add it.
+NOT_IN_A_RERUN = {
+    "partner_key": "keys come from the environment only: a value in argv shows in the process list",
+    "developer_key": "keys come from the environment only",
+    "second_developer_key": "keys come from the environment only",
+    "report_dir": "where the rerun writes its reports is the rerun's own business",
+    "only": "a rerun names the one requirement it checks itself",
+    "skip": "a rerun names the one requirement it checks itself",
+    "baseline": "a rerun reports what it sees, known or not",
+    "update_baseline": "a rerun must not rewrite the baseline",
+}
+
+
+def rerun_arguments(values: dict[str, Any]) -> list[str]:
+    """The `conformance run` arguments that reproduce `values` (named as in the profile's OPTIONS table, as
+    the user would write them), shell-quoted; the options in NOT_IN_A_RERUN are left out."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_run_arguments(parser)
+    arguments: list[str] = []
+    for action in parser._actions:
+        value = values.get(action.dest)
+        if action.dest in NOT_IN_A_RERUN or value is None or value is False or not action.option_strings:
+            continue
+        flag = action.option_strings[-1]
+        if isinstance(action, argparse._StoreTrueAction):
+            arguments.append(flag)
+        else:
+            for item in value if isinstance(value, list | tuple) else [value]:
+                arguments += [flag, shlex.quote(str(item))]
+    return arguments

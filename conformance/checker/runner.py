@@ -39,7 +39,6 @@ from conformance.checker.context import (
     RunState,
     Scenario,
     ScenarioAborted,
-    requirement_text,
 )
 from conformance.checker.ledger import Cleanup, Found, Ledger
 from conformance.checker.marks import RunMark, new_run_id
@@ -196,11 +195,12 @@ def _check(
     results = outcome.results
     mark = RunMark(outcome.run_id)
     ledger = Ledger(mark)
-    client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
+    state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
+    state.checks = options.checks
+    client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
     client.intents.append(ledger.intend)
     if watch is not None:
         watch(client.stats, results)
-    state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
     target = target_words(profile.base_url, outcome.reference_server)
     say(f"run {state.run_tag}: checking {target} ...")  # the first line names the run and the target
     planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
@@ -217,6 +217,7 @@ def _check(
                 _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out before {engine.name}")
                 continue
             say(f"{engine.name} ...")
+            state.current_check = engine.name
             try:
                 engine.run(state, say)
             except TransportError as error:
@@ -312,7 +313,7 @@ def run_scenario(state: RunState, item: Scenario) -> None:
 
 
 def _run_scenario(state: RunState, item: Scenario) -> None:
-    if not state.selected(item.covers):
+    if not state.chosen(item.name, item.covers):
         return
     if item.writes and state.client.read_only:
         _not_run(state.results, item.covers, f"{item.name}: {READ_ONLY}")
@@ -320,6 +321,8 @@ def _run_scenario(state: RunState, item: Scenario) -> None:
     if item.needs == SECOND_KEY and state.profile.second is None:
         _not_run(state.results, item.covers, "needs --second-developer-key (a developer key of another company)")
         return
+    state.current_check, state.recording = item.name, True
+    state.traffic[item.name] = []
     try:
         item.run(Probe(state, item.name))
     except ScenarioAborted as error:
@@ -329,6 +332,8 @@ def _run_scenario(state: RunState, item: Scenario) -> None:
         _abort_if_silent(state.client, error)
     except Exception as error:  # a bug of ours must not cost the user the rest of the run
         _checker_error(state, item.covers, item.name, error)
+    finally:
+        state.recording = False
 
 
 def _checker_error(state: RunState, covers: tuple[str, ...], name: str, error: Exception) -> None:
@@ -472,7 +477,7 @@ def _stored_unannounced(state: RunState, cleanup: Cleanup) -> None:
             Finding(
                 requirement_id,
                 SWEEP_CHECK,
-                f"{what} ({requirement_text(requirement_id)})",
+                what,
                 f"the sweep found record {found.marked.id} in a list afterwards: {found.how}",
                 [found.write.exchange, found.marked.listing],
                 operation=found.write.operation,

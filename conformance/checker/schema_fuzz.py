@@ -64,7 +64,7 @@ from conformance.checker.client import (
     guard,
     unanswered_because,
 )
-from conformance.checker.context import RunState, requirement_text
+from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
@@ -758,6 +758,7 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     if not state.selected(COVERS):
         return
     started = time.monotonic()
+    before = Tally.of(state)
     deadline = started + TIME_SHARE * state.budget.time_limit
     if state.client.deadline is not None:
         deadline = min(deadline, state.client.deadline)
@@ -776,13 +777,7 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     _route_through(schema, transport)
     recorder = VerdictRecorder(state, transport)
     stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline)
-    say(
-        f"schemathesis: {transport.requests} requests in {time.monotonic() - started:.1f} s, "
-        f"{recorder.findings} finding(s); {recorder.unbacked} failed check(s) that the contract does not back "
-        f"(the spec is stricter, or the record was deleted); {recorder.errors} engine error(s); "
-        f"{recorder.refused} write(s) refused (naming a record it did not create, or in a read-only run); "
-        f"{recorder.unanswered} request(s) without a usable answer or not sent"
-    )
+    say(engine_summary("schemathesis", state, before, recorder.in_words(state)))
     if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
@@ -790,6 +785,18 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         from conformance.checker.runner import RunAborted  # late: the runner imports the engines
 
         raise RunAborted("the target stopped answering during the Schemathesis run")
+
+
+# What the checker itself did, for the report's notes: neither is a fault of the target.
+UNBACKED_NOTE = (
+    "failed Schemathesis check(s) were set aside, not reported: the checker's own filter keeps only failures the "
+    "contract backs (Schemathesis reads the spec more strictly than the contract in places, or the record was "
+    "deleted meanwhile). They say nothing against the target."
+)
+HELD_BACK_NOTE = (
+    "generated write(s) were held back, never sent: the checker's staging guard lets Schemathesis change only "
+    "records this run created (and nothing in a read-only run). They say nothing against the target."
+)
 
 
 class VerdictRecorder:
@@ -800,7 +807,6 @@ class VerdictRecorder:
         self.state = state
         self.transport = transport
         self.rules = RequestRules.of(state.profile, state.spec)
-        self.findings = 0
         self.unbacked = 0
         self.stopped_early = False
         self.errors = 0
@@ -808,6 +814,24 @@ class VerdictRecorder:
         self.unanswered = 0  # requests without a usable answer, or not sent: their operation got none too often
         self.target_silent = False  # the target stopped answering: the engine was stopped
         self._errors: Counter[str] = Counter()
+
+    def in_words(self, state: RunState) -> str:
+        """What the engine's own filter and the staging guard did, briefly for the console line; the report's
+        notes get the plain explanation (they are the checker at work, not faults of the target)."""
+        said = []
+        explained = (
+            (self.unbacked, "of its failed checks set aside", UNBACKED_NOTE),
+            (self.refused, "writes held back", HELD_BACK_NOTE),
+        )
+        for count, short, note in explained:
+            if count:
+                said.append(f"{count} {short}")
+                state.results.notes["schemathesis"].append(f"{count} {note}")
+        if self.errors:
+            said.append(f"{self.errors} engine errors (see the notes)")
+        if self.unanswered:
+            said.append(f"{self.unanswered} requests without a usable answer")
+        return ", ".join(said)
 
     def follow(self, stream: Any, deadline: float) -> StopReason | None:
         """Consume the events until the engine finishes (stopping it at the deadline); the stop reason."""
@@ -873,7 +897,6 @@ class VerdictRecorder:
             self.unbacked += 1
             return
         blamed = breaks[0]
-        self.findings += 1
         self.state.results.fail(
             Finding(
                 blamed.requirement_id,
@@ -898,8 +921,8 @@ class VerdictRecorder:
 
 def _expected(seen: Seen, blamed: Break) -> str:
     if seen.check == "negative_data_rejection":
-        return f"a 4xx for a request that breaks it ({requirement_text(blamed.requirement_id)})"
-    return requirement_text(blamed.requirement_id)
+        return f"a 4xx answer to {blamed.reason}"
+    return blamed.reason
 
 
 def _actual(seen: Seen, blamed: Break) -> str:

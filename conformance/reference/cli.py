@@ -8,15 +8,17 @@ and exit status 2.
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
+from conformance.checker.profile import OPTIONS
 from conformance.reference.app import start_server
 from conformance.reference.faults import FAULTS
-from conformance.reference.keys import Keys
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY, Keys
 
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
 
@@ -95,7 +97,7 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         if keys is None:
-            print(demo_keys_text(args.partner_key_header))
+            print(demo_keys_text(args.partner_key_header, server.base_url))
         if args.fault:
             print(f"planted fault: {args.fault}")
         print(f"serving on {server.base_url}", flush=True)
@@ -127,14 +129,25 @@ def keys_from(args: argparse.Namespace) -> Keys | None:
     return Keys(frozenset(partner_keys), developer_keys)
 
 
-def demo_keys_text(partner_key_header: str) -> str:
-    """The demo keys, printed at start: this is a local demo server, so they are meant to be seen."""
+def demo_keys_text(partner_key_header: str, base_url: str) -> str:
+    """The demo keys, printed at start (a local demo server: they are meant to be seen), and the `export` lines
+    that point `conformance run` at this server with them."""
     demo = Keys.demo()
     lines = ["demo keys (local demo server):"]
     lines += [f"  partner key ({partner_key_header}): {key}" for key in sorted(demo.partner_keys)]
     lines += [
         f"  developer key (Authorization): {key} -> company {company}" for key, company in demo.developer_keys.items()
     ]
+    values = {
+        "base_url": base_url,
+        "partner_key": DEMO_PARTNER_KEY,
+        "developer_key": DEMO_DEVELOPER_KEY,
+        "second_developer_key": DEMO_SECOND_DEVELOPER_KEY,
+    }
+    if partner_key_header != "x-api-key":
+        values["partner_key_header"] = partner_key_header
+    lines.append("to check it, paste into your shell:")
+    lines += [f"  export {OPTIONS[name][0]}={shlex.quote(value)}" for name, value in values.items()]
     return "\n".join(lines)
 
 

@@ -8,14 +8,14 @@ alone, so `conformance report report.json --format ...` renders the same files a
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.checker.evidence import Redactor
-from conformance.checker.profile import target_words
+from conformance.checker.profile import option_values, target_words
+from conformance.checker.run_options import rerun_arguments
 from conformance.checker.verdict import completeness_of
 from conformance.reports.html import render_html
 from conformance.reports.junit import render_junit
@@ -161,31 +161,10 @@ def _options(outcome: RunOutcome) -> dict[str, Any]:
 
 
 def rerun_command(outcome: RunOutcome, requirement_id: str, seed: int | None) -> str:
-    """The `conformance run` command that checks one requirement again with the same seed and target options
-    (keys as `${CONFORMANCE_*}` references, never values)."""
-    parts = ["conformance", "run"]
-    profile = outcome.profile
-    if profile is not None and not outcome.reference_server:
-        parts += ["--base-url", shlex.quote(profile.base_url)]
-        parts += ["--partner-key", '"${CONFORMANCE_PARTNER_KEY}"', "--developer-key", '"${CONFORMANCE_DEVELOPER_KEY}"']
-        if profile.second_developer_key:
-            parts += ["--second-developer-key", '"${CONFORMANCE_SECOND_DEVELOPER_KEY}"']
-        if profile.partner_key_header != "x-api-key":
-            parts += ["--partner-key-header", profile.partner_key_header]
-        for shop_id in profile.shop_ids:
-            parts += ["--shop-id", shlex.quote(shop_id)]
-        if profile.rate_limit:
-            parts += ["--rate-limit", f"{profile.rate_limit:g}/s"]
-        if profile.timeout != 10.0:
-            parts += ["--timeout", f"{profile.timeout:g}"]
-    if outcome.options.spec:
-        parts += ["--spec", shlex.quote(str(outcome.options.spec))]
-    if outcome.options.strict:
-        parts.append("--strict")
-    if seed is not None:
-        parts += ["--seed", str(seed)]
-    parts += ["--budget", outcome.options.budget, "--only", requirement_id]
-    return " ".join(parts)
+    """The `conformance run` command that checks one requirement again with the same seed and every option
+    that changes what is sent; keys are never in it (they come from the environment)."""
+    values = option_values(None if outcome.reference_server else outcome.profile, outcome.options, seed=seed)
+    return " ".join(["conformance", "run", *rerun_arguments(values), "--only", requirement_id])
 
 
 def render(report: dict[str, Any], format_name: str) -> str:

@@ -3,6 +3,8 @@ whether a failure fails the run. All of it is read off the report model (`build_
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.profile import target_words
@@ -78,3 +80,60 @@ def incomplete_line(report: dict[str, Any]) -> str | None:
     (None otherwise, and for a report written before this field existed)."""
     summary = (report.get("completeness") or {}).get("summary")
     return f"INCOMPLETE: {summary}" if summary else None
+
+def same_answer(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Finding id -> the findings (in report order, itself among them) about the same answer: one cause that
+    fails several requirements (a 500 fails HTTP-01 and HTTP-06) or several checks. A finding's first
+    exchange is the request it is about; the same exchange, with its timing, is the same answer."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in report["requirements"]:
+        for finding in item["findings"]:
+            exchanges = finding["exchanges"]
+            key = json.dumps(exchanges[0], sort_keys=True) if exchanges else finding.get("id", "")
+            groups.setdefault(key, []).append(finding)
+    return {finding.get("id", ""): group for group in groups.values() for finding in group}
+
+
+def also_fails(finding: dict[str, Any], grouped: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The other requirements the answer of this finding fails (empty when it fails only its own)."""
+    named = {item["requirement"] for item in grouped.get(finding.get("id", ""), [finding])}
+    return sorted(named - {finding["requirement"]})
+
+
+def shown_first(finding: dict[str, Any], grouped: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The finding under which this finding's answer is shown: the first of its group."""
+    return grouped.get(finding.get("id", ""), [finding])[0]
+
+
+@dataclass
+class FailedRow:
+    """Failed requirements whose findings come from one answer: one line in a summary, naming them all."""
+
+    requirements: list[dict[str, Any]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [item["id"] for item in self.requirements]
+
+    @property
+    def first(self) -> dict[str, Any]:
+        return self.requirements[0]
+
+
+def failed_rows(report: dict[str, Any]) -> list[FailedRow]:
+    """The failed requirements in catalogue order, a requirement whose every finding is shown under an earlier
+    one (the same answer) joined to that one's row: both still fail, the reader sees one cause."""
+    grouped = same_answer(report)
+    rows: list[FailedRow] = []
+    row_of: dict[str, FailedRow] = {}  # requirement id -> its row
+    for item in report["requirements"]:
+        if item["status"] != "failed":
+            continue
+        heads = {shown_first(finding, grouped)["requirement"] for finding in item["findings"]}
+        home = row_of.get(next(iter(heads))) if len(heads) == 1 else None
+        if home is None:
+            home = FailedRow([])
+            rows.append(home)
+        home.requirements.append(item)
+        row_of[item["id"]] = home
+    return rows

@@ -1,15 +1,19 @@
 """report.html: one self-contained page a vendor can open anywhere (no network, no external assets).
 
-A verdict banner, a filterable requirements table, a requirement x operation matrix, the findings with
-copyable curl commands, coverage, cleanup and the run metadata. Every value is HTML-escaped (a target's body
-may hold `<script>`), and a Content-Security-Policy admits only this page's own style and script by hash,
-and no request anywhere.
+It leads with what failed: a verdict banner, then each failed requirement (findings from one answer shown
+once, naming every requirement they fail) with its findings inline and copyable reproductions, then what was
+not run and why, then every requirement in a filterable table (collapsed when something failed), a requirement
+x operation matrix, coverage, cleanup and the run metadata with its notes. Nothing is wider than the window.
+
+Every value is HTML-escaped (a target's body may hold `<script>`), and a Content-Security-Policy admits only
+this page's own style and script by hash, and no request anywhere.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from html import escape
 from typing import Any
 
@@ -17,12 +21,18 @@ from conformance.reports.digest import (
     KNOWN_FAILURE,
     LEVELS,
     STATUSES,
+    FailedRow,
+    also_fails,
+    failed_rows,
     fails_run,
     headline,
     incomplete_line,
+    not_run_by_reason,
     one_line,
     operations,
     reason,
+    same_answer,
+    shown_first,
     target_name,
 )
 
@@ -37,24 +47,24 @@ STYLE = """
 :root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --none: #6e7781; --ink: #1f2328; --muted: #59636e;
   --line: #d1d9e0; --soft: #f6f8fa; --ok-bg: #dafbe1; --bad-bg: #ffebe9; --warn-bg: #fff8c5; }
 * { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff; line-height: 1.45;
+body { margin: 0; color: var(--ink); background: #fff; line-height: 1.45; overflow-wrap: anywhere;
   font: 15px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
   font-size: 13px; }
-header.banner { padding: 28px 40px 22px; color: #fff; }
+header.banner { padding: 18px 40px 16px; color: #fff; }
 .banner.conformant { background: linear-gradient(135deg, #1a7f37, #2da44e); }
 .banner.nonconformant { background: linear-gradient(135deg, #a40e26, #cf222e); }
 .banner.error, .banner.incomplete { background: linear-gradient(135deg, #7d4e00, #bf8700); }
 .banner .product { margin: 0; font-size: 13px; letter-spacing: .08em; text-transform: uppercase; opacity: .85; }
-.banner h1 { margin: 4px 0 6px; font-size: 34px; }
+.banner h1 { margin: 2px 0 4px; font-size: 30px; }
 .banner .headline { margin: 0 0 4px; font-size: 16px; }
 .banner .target { margin: 0; opacity: .9; word-break: break-all; }
 .banner .run-error { margin: 10px 0 0; padding: 8px 12px; background: rgba(0,0,0,.2); border-radius: 6px; }
-.tiles { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 18px; }
-.tile { min-width: 120px; padding: 8px 14px; border: 0; border-radius: 8px; background: rgba(255,255,255,.16);
+.tiles { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 12px; }
+.tile { min-width: 110px; padding: 4px 12px; border: 0; border-radius: 8px; background: rgba(255,255,255,.16);
   color: #fff; text-align: left; cursor: pointer; font: inherit; }
 .tile:hover, .tile:focus { background: rgba(255,255,255,.28); outline: none; }
-.tile b { display: block; font-size: 24px; }
+.tile b { display: block; font-size: 20px; }
 nav { position: sticky; top: 0; z-index: 2; padding: 10px 40px; background: var(--soft);
   border-bottom: 1px solid var(--line); }
 nav a { margin-right: 18px; color: var(--ink); text-decoration: none; font-weight: 600; }
@@ -64,6 +74,17 @@ section, article, tr { scroll-margin-top: 56px; }
 h2 { margin: 32px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); font-size: 22px; }
 h3 { margin: 22px 0 6px; font-size: 17px; }
 table { border-collapse: collapse; width: 100%; }
+table.requirements { table-layout: fixed; }
+table.requirements col.id { width: 100px; } table.requirements col.level { width: 80px; }
+table.requirements col.status { width: 150px; } table.requirements col.checks { width: 210px; }
+table.requirements col.count { width: 100px; } table.requirements col.why { width: 28%; }
+.wide { overflow-x: auto; }
+article.failed { margin: 14px 0 26px; padding: 12px 16px; border: 1px solid var(--line);
+  border-left: 5px solid var(--bad); border-radius: 6px; }
+article.failed.soft { border-left-color: var(--warn); }
+article.failed h3 { margin-top: 0; }
+p.why { margin: 6px 0; font-weight: 600; }
+p.also { margin: 4px 0; color: var(--bad); }
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: var(--soft); font-size: 13px; color: var(--muted); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -85,18 +106,17 @@ tr[data-status="failed"] td.id { border-left: 4px solid var(--bad); }
 .matrix td.passed { background: var(--ok-bg); color: var(--ok); }
 .matrix td.failed { background: var(--bad-bg); color: var(--bad); font-weight: 700; }
 .matrix th.op { writing-mode: horizontal-tb; white-space: nowrap; }
-article.finding { margin: 12px 0 22px; padding: 12px 16px; border: 1px solid var(--line);
-  border-left: 5px solid var(--bad); border-radius: 6px; }
-article.finding.soft { border-left-color: var(--warn); }
+section.finding { margin: 10px 0 0; padding-top: 8px; border-top: 1px dashed var(--line); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 8px 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; word-break: break-word; }
 details { margin: 6px 0; }
 summary { cursor: pointer; }
+ul.notes li { margin: 4px 0; }
 pre { margin: 6px 0; padding: 10px 12px; background: var(--soft); border: 1px solid var(--line); border-radius: 6px;
   white-space: pre-wrap; word-break: break-all; max-height: 320px; overflow: auto; }
-.command { position: relative; }
-.command pre { padding-right: 84px; }
+.command, .script { position: relative; }
+.command pre, .script pre { padding-right: 84px; }
 button.copy { position: absolute; top: 6px; right: 6px; padding: 3px 10px; border: 1px solid var(--line);
   border-radius: 6px; background: #fff; cursor: pointer; font: inherit; font-size: 12px; }
 button.copy:hover { background: var(--soft); }
@@ -112,6 +132,8 @@ SCRIPT = """
   var level = document.getElementById("level-filter");
   var shown = document.getElementById("shown-count");
   var rows = Array.prototype.slice.call(document.querySelectorAll("#requirements-table tbody tr"));
+  var list = document.getElementById("requirements-list");
+  function reveal() { list.open = true; }
   function apply() {
     var words = text.value.toLowerCase().trim();
     var count = 0;
@@ -124,14 +146,15 @@ SCRIPT = """
     });
     shown.textContent = count + " of " + rows.length + " shown";
   }
-  text.addEventListener("input", apply);
-  status.addEventListener("change", apply);
-  level.addEventListener("change", apply);
+  [text, status, level].forEach(function (control) {
+    control.addEventListener(control === text ? "input" : "change", function () { reveal(); apply(); });
+  });
   Array.prototype.forEach.call(document.querySelectorAll("button.tile"), function (tile) {
     tile.addEventListener("click", function () {
       status.value = tile.getAttribute("data-status");
       level.value = tile.getAttribute("data-level");
       text.value = "";
+      reveal();
       apply();
       document.getElementById("requirements").scrollIntoView();
     });
@@ -191,12 +214,14 @@ def render_html(report: dict[str, Any]) -> str:
         "</head>",
         "<body>",
         _banner(report),
-        '<nav><a href="#requirements">Requirements</a><a href="#matrix">Matrix</a><a href="#findings">Findings</a>'
-        '<a href="#coverage">Coverage</a><a href="#cleanup">Cleanup</a><a href="#run">Run</a></nav>',
+        '<nav><a href="#findings">What failed</a><a href="#not-run">Not run</a><a href="#requirements">All '
+        'requirements</a><a href="#matrix">Matrix</a><a href="#coverage">Coverage</a><a href="#cleanup">Cleanup</a>'
+        '<a href="#run">Run and notes</a></nav>',
         "<main>",
+        _findings(report),
+        _not_run(report),
         _requirements(report),
         _matrix(report),
-        _findings(report),
         _coverage(report),
         _cleanup(report),
         _run(report),
@@ -256,23 +281,37 @@ def _requirements(report: dict[str, Any]) -> str:
             f'<td class="mono id"><b>{_e(item["id"])}</b></td>'
             f'<td><span class="badge level">{_e(item["level"])}</span></td>'
             f"<td>{_status_badges(item, strict)}</td>"
-            f"<td>{_e(item['text'])}</td>"
+            f"<td>{_rich(item['text'])}</td>"
             f'<td class="mono">{"<br>".join(_e(check) for check in item["checks"])}</td>'
             f'<td class="num">{item["exercised"]}</td>'
             f'<td class="reason">{_reason_cell(item)}</td></tr>'
         )
     return (
-        '<section id="requirements"><h2>Requirements</h2>'
+        '<section id="requirements"><h2>All requirements</h2>'
         '<div class="filters">'
         '<input id="filter" type="search" placeholder="Filter by ID, text, check or reason" '
         'aria-label="Filter requirements">'
         f'<select id="status-filter" aria-label="Status"><option value="">all statuses</option>{options}</select>'
         f'<select id="level-filter" aria-label="Level"><option value="">all levels</option>{levels}</select>'
         '<span id="shown-count"></span></div>'
-        '<table id="requirements-table"><thead><tr><th>ID</th><th>Level</th><th>Status</th><th>Requirement</th>'
+        f'<details id="requirements-list"{"" if _any_failed(report) else " open"}>'
+        f"<summary>{_e(_list_summary(report))}</summary>"
+        '<table id="requirements-table" class="requirements"><colgroup><col class="id"><col class="level">'
+        '<col class="status"><col><col class="checks"><col class="count"><col class="why"></colgroup>'
+        "<thead><tr><th>ID</th><th>Level</th><th>Status</th><th>Requirement</th>"
         '<th>Checks</th><th class="num">Assertions</th><th>Why not passed</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f"<tbody>{''.join(rows)}</tbody></table></details></section>"
     )
+
+
+def _any_failed(report: dict[str, Any]) -> bool:
+    return any(item["status"] == "failed" for item in report["requirements"])
+
+
+def _list_summary(report: dict[str, Any]) -> str:
+    counts = {status: sum(1 for item in report["requirements"] if item["status"] == status) for status in STATUSES}
+    shown = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+    return f"Every requirement ({shown}): show the list"
 
 
 def _status_badges(item: dict[str, Any], strict: bool) -> str:
@@ -320,45 +359,103 @@ def _matrix(report: dict[str, Any]) -> str:
         '<p class="muted">Assertions about requests to each operation: ✓ all passed, ✗ failed/evaluated. '
         "Checks that span several requests count under the operation of the request they were about; "
         "assertions whose request is not tied to one operation are not shown here.</p>"
-        f'<table class="matrix"><thead><tr><th>Requirement</th><th>Status</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f'<div class="wide"><table class="matrix"><thead><tr><th>Requirement</th><th>Status</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 
 def _findings(report: dict[str, Any]) -> str:
-    strict = report["run"]["strict"]
-    failed = [item for item in report["requirements"] if item["status"] == "failed"]
-    if not failed:
-        return '<section id="findings"><h2>Findings</h2><p>No requirement failed.</p></section>'
-    articles = []
-    for item in failed:
-        soft = "" if fails_run(item, strict) else " soft"
-        body = [
-            f'<article class="finding{soft}" id="finding-{_e(item["id"])}">',
-            f"<h3>{_e(item['id'])} ({_e(item['level'])}) {_status_badges(item, strict)}</h3>",
-            f"<p>{_e(item['text'])}</p>",
-            f'<p class="muted">{item["failures"]} failed assertion(s) of {item["exercised"]}; '
-            f"{len(item['findings'])} distinct finding(s) kept.</p>",
-        ]
-        body += [_finding(number, finding) for number, finding in enumerate(item["findings"], 1)]
-        body.append("</article>")
-        articles.append("".join(body))
-    return f'<section id="findings"><h2>Findings</h2>{"".join(articles)}</section>'
+    """What failed, first: one article per cause (requirements whose findings come from one answer share one),
+    each requirement's text once, the reason, then every finding inline."""
+    rows = failed_rows(report)
+    if not rows:
+        return '<section id="findings"><h2>What failed</h2><p>No requirement failed.</p></section>'
+    grouped = same_answer(report)
+    articles = [_failed_article(row, report["run"]["strict"], grouped) for row in rows]
+    return f'<section id="findings"><h2>What failed</h2>{"".join(articles)}</section>'
 
 
-def _finding(number: int, finding: dict[str, Any]) -> str:
+def _failed_article(row: FailedRow, strict: bool, grouped: dict[str, list[dict[str, Any]]]) -> str:
+    soft = "" if any(fails_run(item, strict) for item in row.requirements) else " soft"
+    anchors = "".join(f'<span id="finding-{_e(item["id"])}"></span>' for item in row.requirements[1:])
+    title = ", ".join(
+        f"{_e(item['id'])} ({_e(item['level'])}) {_status_badges(item, strict)}" for item in row.requirements
+    )
+    texts = "".join(f"<p><b>{_e(item['id'])}</b>: {_rich(item['text'])}</p>" for item in row.requirements)
+    counts = "; ".join(
+        f"{item['id']}: {item['failures']} failed assertion(s) of {item['exercised']}" for item in row.requirements
+    )
+    parts = [
+        f'<article class="failed{soft}" id="finding-{_e(row.first["id"])}">{anchors}<h3>{title}</h3>',
+        f'<p class="why">{_e(reason(row.first))}</p>{texts}<p class="muted">{_e(counts)}.</p>',
+    ]
+    shown: set[str] = set()
+    for item in row.requirements:
+        for finding in item["findings"]:
+            first = shown_first(finding, grouped)
+            if first["requirement"] == finding["requirement"]:
+                shown.add(finding.get("id", ""))
+                parts.append(_finding(finding, also_fails(finding, grouped) if first is finding else []))
+            elif first.get("id") not in shown:  # shown under another cause's article: point there
+                parts.append(
+                    f'<p class="muted">{_e(item["id"])}: the same answer as finding '
+                    f'<a href="#f-{_e(first.get("id", ""))}">{_e(first.get("id", ""))}</a> '
+                    f"({_e(first['requirement'])}).</p>"
+                )
+            # else: the same answer, already shown above with every requirement it fails
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def _finding(finding: dict[str, Any], also: list[str]) -> str:
     facts = [("Check", finding["check"]), ("Expected", finding["expected"]), ("Actual", finding["actual"])]
     if finding["operation"]:
         facts.append(("Operation", finding["operation"]))
     listed = "".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in facts)
     exchanges = "".join(_exchange(exchange) for exchange in finding["exchanges"])
     commands = "".join(_command(command) for command in finding["reproduction"])
+    also_line = f'<p class="also">This answer also fails {_e(", ".join(also))}.</p>' if also else ""
     return (
-        f'<h4>Finding {number}</h4><dl class="facts">{listed}</dl>'
+        f'<section class="finding" id="f-{_e(finding.get("id", ""))}">'
+        f'<h4>Finding {_e(finding.get("id", ""))}</h4>{also_line}<dl class="facts">{listed}</dl>'
         f"{exchanges}"
         f"<p><b>Reproduce</b> (keys from the environment):</p>{commands}"
-        f"<p><b>Rerun this check</b> with the same seed:</p>{_command(finding['rerun'])}"
+        f"{_script(finding)}"
+        f"<p><b>Rerun this check</b> with the same seed:</p>{_command(finding['rerun'])}</section>"
     )
+
+
+def _script(finding: dict[str, Any]) -> str:
+    """The self-contained reproduction, collapsed (it can be long), and the replay command."""
+    if not finding.get("script"):
+        return ""
+    copy = '<button type="button" class="copy">Copy</button>'
+    replay = f"conformance replay report.json --finding {finding.get('id', '')}"
+    return (
+        "<details><summary><b>From a clean start</b>: a shell script that creates what it needs, shows the "
+        "failure and deletes what it created (curl and sed; keys and CONFORMANCE_BASE_URL from the environment)"
+        f'</summary><div class="script"><pre><code>{_e(finding["script"])}</code></pre>{copy}</div></details>'
+        f'<p>Does it still show? <code class="mono">{_e(replay)}</code> (exit 1: yes, 0: fixed)</p>'
+    )
+
+
+def _not_run(report: dict[str, Any]) -> str:
+    grouped = not_run_by_reason(report)
+    if not grouped:
+        return '<section id="not-run"><h2>Not run</h2><p>Every requirement was checked.</p></section>'
+    rows = "".join(
+        f'<tr><td class="mono">{_e(", ".join(ids))}</td><td>{_e(why)}</td></tr>' for why, ids in grouped.items()
+    )
+    count = sum(len(ids) for ids in grouped.values())
+    return (
+        f'<section id="not-run"><h2>Not run ({count})</h2>'
+        f"<table><thead><tr><th>Requirements</th><th>Why</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _rich(text: str) -> str:
+    """A requirement's text: escaped, with its Markdown code spans (`total`) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
 
 def _exchange(exchange: dict[str, Any]) -> str:
@@ -459,7 +556,7 @@ def _run(report: dict[str, Any]) -> str:
         f'<section id="run"><h2>Run</h2><dl class="facts">{listed}</dl>'
         "<h3>Options in effect</h3>"
         f"<table><thead><tr><th>Option</th><th>Value</th></tr></thead><tbody>{options}</tbody></table>"
-        + (f"<h3>Notes</h3><ul>{notes}</ul>" if notes else "")
+        + (f'<h3>Notes</h3><ul class="notes">{notes}</ul>' if notes else "")
         + "</section>"
     )
 

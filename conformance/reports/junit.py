@@ -93,7 +93,7 @@ def _properties(report: dict[str, Any]) -> dict[str, str]:
         "budget": run["budget"],
         "strict": str(run["strict"]).lower(),
         "requests": str(run["requests"]),
-    }
+    } | {f"note {number}": note for number, note in enumerate(run["notes"], 1)}
 
 
 def _testcase(suite: ET.Element, requirement: dict[str, Any], strict: bool) -> None:

@@ -1,8 +1,8 @@
 """report.md: a compact summary for a pull request comment or a CI step summary (`$GITHUB_STEP_SUMMARY`).
 
-A verdict line, the counts, a table of failed requirements with one-line reasons, and collapsed sections with
-the reproductions and the requirements not run. Every value from the target is escaped: it is shown, never
-interpreted as Markdown or HTML.
+A verdict line, the counts, a table of failed requirements with one-line reasons (requirements failed by one
+answer share a row), and collapsed sections with the reproductions and the requirements not run. Every value
+from the target is escaped: it is shown, never interpreted as Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -13,16 +13,21 @@ from typing import Any
 from conformance.reports.digest import (
     KNOWN_FAILURE,
     LEVELS,
+    FailedRow,
+    also_fails,
+    failed_rows,
     fails_run,
     headline,
     incomplete_line,
     not_run_by_reason,
     reason,
+    same_answer,
     target_name,
 )
 
 VERDICT_MARKS = {"conformant": "✅", "nonconformant": "❌", "incomplete": "⚠️", "error": "⚠️"}
 COMMAND_LIMIT = 3000  # characters of one curl command shown; a longer one is left to report.html/report.json
+SCRIPT_LIMIT = 12000  # characters of a reproduction script shown
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -36,16 +41,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     if incomplete_line(report):
         lines += ["", f"**{_text(incomplete_line(report))}**"]
     lines += ["", _run_line(report), "", *_counts_table(report)]
-    failed = [item for item in report["requirements"] if item["status"] == "failed"]
-    if failed:
+    rows = failed_rows(report)
+    if rows:
         lines += ["", "### Failed requirements", "", "| Requirement | Level | Reason |", "|---|---|---|"]
-        for item in failed:
-            mark = "" if fails_run(item, strict) else " ⚠️"
-            why = f"{KNOWN_FAILURE}: {reason(item)}" if item.get("baselined") else reason(item)
-            lines.append(f"| **{item['id']}** | {item['level']}{mark} | {_text(why)} |")
-        if any(not fails_run(item, strict) for item in failed):
+        for row in rows:
+            mark = "" if any(fails_run(item, strict) for item in row.requirements) else " ⚠️"
+            why = f"{KNOWN_FAILURE}: {reason(row.first)}" if row.first.get("baselined") else reason(row.first)
+            names = ", ".join(f"**{item['id']}**" for item in row.requirements)
+            levels = ", ".join(dict.fromkeys(item["level"] for item in row.requirements))
+            lines.append(f"| {names} | {levels}{mark} | {_text(why)} |")
+        if any(not fails_run(item, strict) for row in rows for item in row.requirements):
             lines += ["", "⚠️ does not fail the run: a SHOULD (a failure only with `--strict`) or a known failure."]
-        lines += ["", *_reproductions(failed)]
+        lines += ["", *_reproductions(rows, same_answer(report))]
     not_run = not_run_by_reason(report)
     if not_run:
         count = sum(len(ids) for ids in not_run.values())
@@ -57,6 +64,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     if found:
         lines += ["", f"**The cleanup's sweep found {len(found)} record(s) that no answer named:**", ""]
         lines += [f"- `{_code(item['id'])}`: {_text(item['how'])}" for item in found]
+    if run["notes"]:  # what the checker itself did (its filters, its staging guard) and what it saw of the target
+        lines += ["", "### Notes", "", *(f"- {_text(note)}" for note in run["notes"])]
     left = report["cleanup"]["left_behind"]
     if left:
         lines += ["", f"**{len(left)} record(s) could not be deleted:**", ""]
@@ -92,23 +101,32 @@ def _counts_table(report: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _reproductions(failed: list[dict[str, Any]]) -> list[str]:
-    lines = [f"<details><summary>Reproductions ({len(failed)})</summary>", ""]
-    for item in failed:
-        lines += [f"#### {item['id']} ({item['level']}): {_text(item['text'])}", ""]
-        for finding in item["findings"][:1]:  # the first finding; report.html and report.json have them all
-            lines += [f"- expected: {_text(finding['expected'])}", f"- actual: {_text(finding['actual'])}", ""]
+def _reproductions(rows: list[FailedRow], grouped: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines = [f"<details><summary>Reproductions ({len(rows)})</summary>", ""]
+    for row in rows:
+        heading = ", ".join(f"{item['id']} ({item['level']})" for item in row.requirements)
+        lines += [f"#### {heading}", ""]
+        lines += [f"- {item['id']}: {_requirement_text(item['text'])}" for item in row.requirements] + [""]
+        findings = [finding for item in row.requirements for finding in item["findings"]]
+        for finding in findings[:1]:  # the first finding; report.html and report.json have them all
+            also = also_fails(finding, grouped)
+            lines += [f"- expected: {_text(finding['expected'])}", f"- actual: {_text(finding['actual'])}"]
+            lines += [f"- this answer also fails {', '.join(also)}"] if also else []
             commands = [_shown_command(command) for command in finding["reproduction"]]
-            lines += [*_fenced("sh", "\n".join(commands)), ""]
+            lines += ["", *_fenced("sh", "\n".join(commands)), ""]
+            if finding.get("script"):
+                lines += ["From a clean start (creates what it needs, deletes it after; curl and sed):", ""]
+                lines += [*_fenced("sh", _shown_command(finding["script"], SCRIPT_LIMIT)), ""]
+                lines += [f"Does it still show? `conformance replay report.json --finding {finding['id']}`", ""]
             lines += ["Rerun this check:", "", *_fenced("sh", finding["rerun"]), ""]
-        if len(item["findings"]) > 1:
-            lines += [f"({len(item['findings']) - 1} more finding(s) in report.html)", ""]
+        if len(findings) > 1:
+            lines += [f"({len(findings) - 1} more finding(s) in report.html)", ""]
     lines.append("</details>")
     return lines
 
 
-def _shown_command(command: str) -> str:
-    if len(command) <= COMMAND_LIMIT:
+def _shown_command(command: str, limit: int = COMMAND_LIMIT) -> str:
+    if len(command) <= limit:
         return command
     return f"# a command of {len(command)} characters: see report.html or report.json"
 
@@ -122,9 +140,18 @@ def _fenced(language: str, text: str) -> list[str]:
 
 def _text(text: str) -> str:
     """Plain text in Markdown: HTML and Markdown syntax characters escaped, on one line."""
-    flat = " ".join(str(text).split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", flat)
+    return _escaped(" ".join(str(text).split()))
+
+
+def _escaped(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
+
+
+def _requirement_text(text: str) -> str:
+    """A requirement's text: plain text, but its code spans (`total`) stay code."""
+    pieces = re.split(r"(`[^`]+`)", " ".join(str(text).split()))
+    return "".join(piece if piece.startswith("`") and piece.endswith("`") else _escaped(piece) for piece in pieces)
 
 
 def _code(text: str) -> str:

@@ -28,20 +28,27 @@ def check_with_console(check_reference: Any, console: RunConsole) -> RunOutcome:
     return check_reference(fault="list-off-by-one", engines=(SCENARIOS_ENGINE,), console=console, only="LIST")
 
 
-def test_plain_progress_is_one_line_per_phase_with_requests_and_findings(check_reference: Any) -> None:
+def test_plain_progress_is_one_line_per_phase_and_each_engine_says_its_own_findings(check_reference: Any) -> None:
     log = io.StringIO()
     outcome = check_with_console(check_reference, RunConsole(log))
-    lines = log.getvalue().splitlines()
-    assert [re.sub(r" \.\.\. \|.*", "", line[10:]) for line in lines] == [
-        f"run {outcome.run_id}: checking {outcome.profile.base_url}",
-        "targeted scenarios",
-        "cleaning up",
-    ]
-    assert re.fullmatch(r"\[ +\d+\.\d s\] run \w+: checking .* \| 0 requests, 0 findings on 0 requirements", lines[0])
-    requests, findings, failed = map(
-        int, re.findall(r"(\d+) requests, (\d+) findings on (\d+) requirements", lines[-1])[0]
+    lines = [line[10:] for line in log.getvalue().splitlines()]
+    assert lines[:2] == [f"run {outcome.run_id}: checking {outcome.profile.base_url} ...", "targeted scenarios ..."]
+    assert lines[-1] == "cleaning up ..."
+    summary = lines[2]
+    requests, findings = map(
+        int,
+        re.fullmatch(
+            r"targeted scenarios: (\d+) requests, (\d+) finding\(s\) on LIST-03; \d+ scenario\(s\)", summary
+        ).groups(),
     )
-    assert requests > 0 and findings > 0 and failed == 1
+    assert requests > 0 and findings == outcome.results.by_id["LIST-03"].failures
+    assert not any("0 findings on 0 requirements" in line for line in lines)
+
+
+def test_an_engine_that_finds_nothing_says_so_in_its_own_line(check_reference: Any) -> None:
+    log = io.StringIO()
+    check_reference(engines=(SCENARIOS_ENGINE,), console=RunConsole(log), only="LIST-06")
+    assert re.search(r"\] targeted scenarios: \d+ requests, no findings; 1 scenario\(s\)$", log.getvalue(), re.M)
 
 
 def test_quiet_console_shows_nothing(check_reference: Any) -> None:
@@ -94,5 +101,45 @@ def test_cli_in_a_log_prints_plain_lines_and_quiet_prints_only_the_outcome(tmp_p
         assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "unreachable" in line]
         assert progress == []
     else:
-        assert progress and all(" | " in line and "requests" in line for line in progress)
+        assert progress and not any(" | " in line for line in progress)  # no running totals repeated per line
         assert "\x1b[" not in result.stderr  # no terminal codes in a log
+
+
+def test_the_checkers_own_filter_and_guard_are_explained_in_the_console_and_every_report(
+    check_reference: Any, tmp_path: Path
+) -> None:
+    """What Schemathesis's filter set aside and the staging guard held back: a short phrase on the engine's line,
+    a plain note (saying it is nothing against the target) in the console's summary and in every report."""
+    from conformance.checker.budget import BUDGETS
+    from conformance.checker.client import TargetClient
+    from conformance.checker.context import RunState
+    from conformance.checker.profile import TargetProfile
+    from conformance.checker.results import Results
+    from conformance.checker.schema_fuzz import VerdictRecorder
+    from conformance.reports import write_reports
+    from conformance.spec import load_spec
+
+    profile = TargetProfile("http://127.0.0.1:9", "partner", "developer")
+    state = RunState(profile, TargetClient(profile), Results(1), BUDGETS["quick"], 1, "t35t", load_spec())
+    recorder = VerdictRecorder(state, transport=None)
+    recorder.unbacked, recorder.refused = 4, 3
+    assert recorder.in_words(state) == "4 of its failed checks set aside, 3 writes held back"
+    notes = state.results.notes["schemathesis"]
+    assert [note[:2] for note in notes] == ["4 ", "3 "]
+    assert all("nothing against the target" in note for note in notes)
+
+    outcome = check_reference(engines=(SCENARIOS_ENGINE,), only="LIST-06")
+    outcome.notes += notes
+    report = redacted_report(outcome)
+    log = io.StringIO()
+    RunConsole(log).summary(report)
+    assert all(f"note: {note[:80]}" in log.getvalue() for note in notes)
+    write_reports(outcome, tmp_path)
+    for name in ("report.md", "report.html", "junit.xml"):
+        assert all(note[:60] in (tmp_path / name).read_text() for note in notes), name
+
+
+def test_the_verdict_line_names_report_html(tmp_path: Path) -> None:
+    keys = {"CONFORMANCE_PARTNER_KEY": "partner-key-value", "CONFORMANCE_DEVELOPER_KEY": "developer-key-value"}
+    result = conformance_cli("run", "--base-url", f"http://127.0.0.1:{free_port()}", cwd=tmp_path, env=keys)
+    assert result.stdout.rstrip().endswith("report: reports/report.html")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.checker.schema_fuzz import HELD_BACK_NOTE, UNBACKED_NOTE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reports import build_report
@@ -46,7 +47,8 @@ def test_clean_reference_is_conformant_with_nothing_left_behind(check_reference)
     assert {entry.status for entry in outcome.results.by_id.values()} == {"passed"}
     assert outcome.cleanup.left_behind == []
     assert outcome.cleanup.created > 0
-    assert outcome.notes == []
+    # Only the checker's own account of its filter and staging guard (the issue asks every report to give it).
+    assert [note for note in outcome.notes if not note.endswith((UNBACKED_NOTE, HELD_BACK_NOTE))] == []
 
 
 def test_only_and_skip_leave_the_rest_not_run_with_the_reason(check_reference) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import shlex
 import signal
 import socket
 import subprocess
@@ -347,6 +348,15 @@ def test_serve_prints_its_url_and_demo_keys_and_stops_on_sigterm(serve_process) 
     assert serve_process.wait(timeout=10) == 0
     assert serve_process.stderr is not None
     assert "Traceback" not in serve_process.stderr.read()
+
+
+def test_serve_prints_export_lines_that_reach_it(serve_process) -> None:
+    base_url, lines = wait_for_serving_line(serve_process)
+    exported = dict(shlex.split(line.strip())[1].split("=", 1) for line in lines if line.strip().startswith("export "))
+    assert exported["CONFORMANCE_BASE_URL"] == base_url
+    headers = {"x-api-key": exported["CONFORMANCE_PARTNER_KEY"], "Authorization": exported["CONFORMANCE_DEVELOPER_KEY"]}
+    assert requests.get(base_url + COLLECTION_PATH, headers=headers, timeout=5).status_code == 200
+    assert exported["CONFORMANCE_SECOND_DEVELOPER_KEY"] != exported["CONFORMANCE_DEVELOPER_KEY"]
 
 
 def test_serve_stops_on_sigint(serve_process) -> None:

@@ -89,3 +89,10 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> WrittenRun:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def crash_run(tmp_path_factory: pytest.TempPathFactory) -> WrittenRun:
+    """Every requirement the scenarios check, against a server that answers a body that is not JSON with a 500:
+    one answer fails VALID-04, HTTP-01 and more."""
+    return check_and_report(tmp_path_factory.mktemp("crash"), fault="valid-malformed-json-500")

@@ -6,6 +6,7 @@ the target stays text, and the page requests nothing but itself and logs no erro
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -153,3 +154,59 @@ def test_markup_from_the_target_stays_text(hostile_run: WrittenRun, open_report:
     assert opened.page.locator("#findings img, #findings script").count() == 0
     assert opened.requests == [opened.url]
     assert opened.errors == []
+
+
+def test_first_screen_shows_the_verdict_and_the_first_failed_requirement_with_its_reason(
+    crash_run: WrittenRun, open_report: Any
+) -> None:
+    opened = open_report(crash_run)
+    page = opened.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    first = next(item for item in crash_run.report["requirements"] if item["status"] == "failed")
+    article = page.locator("#findings article.failed").first
+    assert article.get_attribute("id") == f"finding-{first['id']}"
+    for shown in (page.locator("#verdict"), article.locator("h3"), article.locator("p.why")):
+        box = shown.bounding_box()
+        assert box is not None and shown.is_visible() and box["y"] + box["height"] <= 800, shown
+    assert page.locator("#verdict").inner_text() == "Nonconformant"
+    assert first["id"] in article.locator("h3").inner_text()
+    said = " ".join(first["findings"][0]["actual"].split())
+    assert article.locator("p.why").inner_text().startswith(said[:150])
+    assert opened.errors == []
+
+
+def test_nothing_is_wider_than_a_1280_pixel_window(crash_run: WrittenRun, open_report: Any) -> None:
+    opened = open_report(crash_run)
+    page = opened.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.eval_on_selector_all("details", "all => all.forEach(item => { item.open = true; })")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    requirement_cell = page.locator("#req-LIST-02 td").nth(3)
+    assert requirement_cell.bounding_box()["width"] >= 200  # the requirement column is not squeezed
+
+
+def test_passed_requirements_are_collapsed_and_code_in_their_text_is_code(
+    crash_run: WrittenRun, open_report: Any
+) -> None:
+    opened = open_report(crash_run)
+    page = opened.page
+    assert page.locator("#req-LIST-02").is_hidden()  # passed, in the collapsed list
+    page.click("#requirements-list summary")
+    assert page.locator("#req-LIST-02").is_visible()
+    assert page.locator("#req-LIST-02 td code").first.inner_text() == "total"
+    assert "`" not in page.locator("#req-LIST-02").inner_text()
+
+
+def test_one_answer_that_fails_several_requirements_is_shown_once(crash_run: WrittenRun, open_report: Any) -> None:
+    findings = [finding for item in crash_run.report["requirements"] for finding in item["findings"]]
+    by_answer: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        by_answer.setdefault(json.dumps(finding["exchanges"][0], sort_keys=True), []).append(finding)
+    shared = next(group for group in by_answer.values() if len({item["requirement"] for item in group}) > 1)
+    first, others = shared[0], [item for item in shared[1:] if item["requirement"] != shared[0]["requirement"]]
+    page = open_report(crash_run).page
+    also = page.locator(f"#f-{first['id']} p.also").inner_text()
+    assert all(item["requirement"] in also for item in others)
+    assert all(page.locator(f"#f-{item['id']}").count() == 0 for item in others)  # not shown a second time
+    statuses = {item["id"]: item["status"] for item in crash_run.report["requirements"]}
+    assert all(statuses[item["requirement"]] == "failed" for item in shared)  # each still fails

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import SECOND_KEY, Probe, ScenarioAborted, requirement_text, scenario
+from conformance.checker.context import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
 
 CLIENT_FIELDS = ("url", "shopId", "webHookType", "webHookUrls")
@@ -69,7 +69,7 @@ def create_assigns_a_new_unique_id(probe: Probe) -> None:
     probe.expect(
         "CREATE-03",
         all(isinstance(item, str) and item for item in ids) and len(set(ids)) == len(ids),
-        f"two creates get two different, non-empty ids ({requirement_text('CREATE-03')})",
+        "two creates get two different, non-empty ids",
         f"the ids were {ids}",
     )
     before = probe.client.get(existing["id"])
@@ -83,7 +83,7 @@ def create_assigns_a_new_unique_id(probe: Probe) -> None:
         probe.expect(
             "CREATE-03",
             isinstance(new_id, str) and new_id not in ids,
-            f"a new id, not the body's {existing['id']!r} nor an earlier one ({requirement_text('CREATE-03')})",
+            f"a new id, not the body's {existing['id']!r} nor an earlier one",
             f"the create answered id {new_id!r}",
             reply,
         )
@@ -91,7 +91,7 @@ def create_assigns_a_new_unique_id(probe: Probe) -> None:
     probe.expect(
         "CREATE-03",
         after.status == 200 and after.json_or_none() == before.json_or_none(),
-        f"the record the body's `id` names is unchanged ({requirement_text('CREATE-03')})",
+        "the record the body's `id` names is unchanged",
         lambda: f"before: {before.text[:300]}; after: {after.status} {after.text[:300]}",
         before,
         reply,
@@ -119,7 +119,7 @@ def create_ignores_server_owned_fields(probe: Probe) -> None:
     probe.expect(
         "CREATE-04",
         got == company,
-        f"companyId {wanted} ({requirement_text('CREATE-04')})",
+        f"companyId {wanted}",
         f"companyId {got!r}",
         reply,
     )
@@ -129,7 +129,7 @@ def create_ignores_server_owned_fields(probe: Probe) -> None:
     probe.expect(
         "CREATE-04",
         stored_company == company,
-        f"a GET with the same key finds the record with companyId {wanted} ({requirement_text('CREATE-04')})",
+        f"a GET with the same key finds the record with companyId {wanted}",
         lambda: f"{stored.status} {stored.text[:200]}",
         reply,
         stored,
@@ -148,8 +148,7 @@ def two_keys_create_in_two_companies(probe: Probe) -> None:
     probe.expect(
         "CREATE-04",
         ours["companyId"] != theirs["companyId"],
-        "different companyIds for records created with developer keys of two companies "
-        f"({requirement_text('CREATE-04')})",
+        "different companyIds for records created with developer keys of two companies",
         f"both records have companyId {ours['companyId']!r}",
         ours_reply,
         theirs_reply,
@@ -207,8 +206,7 @@ def _is_full_record(probe: Probe, reply: Reply, record: Any) -> bool:
     return probe.expect(
         "CREATE-01",
         not missing and has_id,
-        f"the stored PartnerWebHook, with every field ({', '.join(fields)}) and a non-empty string id "
-        f"({requirement_text('CREATE-01')})",
+        f"the stored PartnerWebHook, with every field ({', '.join(fields)}) and a non-empty string id",
         lambda: f"missing {missing}" if missing else f"id {record.get('id')!r}",
         reply,
     )
@@ -224,7 +222,7 @@ def _check_echo(probe: Probe, reply: Reply, sent: dict[str, Any], record: dict[s
     probe.expect(
         "CREATE-02",
         not problems,
-        f"url, shopId, webHookType and webHookUrls (in order) exactly as sent ({requirement_text('CREATE-02')})",
+        "url, shopId, webHookType and webHookUrls (in order) exactly as sent",
         "; ".join(problems),
         reply,
     )
@@ -236,7 +234,7 @@ def _check_server_fields(probe: Probe, reply: Reply, record: dict[str, Any], sta
     probe.expect(
         "CREATE-04",
         isinstance(company, str) and company != "" and record.get("deleted") is False,
-        f"a non-empty string companyId and deleted false ({requirement_text('CREATE-04')})",
+        "a non-empty string companyId and deleted false",
         f"companyId {company!r}, deleted {record.get('deleted')!r}",
         reply,
     )
@@ -245,14 +243,14 @@ def _check_server_fields(probe: Probe, reply: Reply, record: dict[str, Any], sta
         "CREATE-05",
         not problems,
         f"created and modified integer epoch milliseconds within {CLOCK_SKEW_MS // 60000} minutes of the "
-        f"checker's clock, modified >= created ({requirement_text('CREATE-05')})",
+        f"checker's clock, modified >= created",
         f"{'; '.join(problems)} (the checker's clock read {started} before the request and {finished} after it)",
         reply,
     )
     probe.expect(
         "CREATE-06",
         record.get("updated") is False,
-        f"updated false on a new record ({requirement_text('CREATE-06')})",
+        "updated false on a new record",
         f"updated {record.get('updated')!r}",
         reply,
     )

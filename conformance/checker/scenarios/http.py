@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply, item_path
-from conformance.checker.context import Probe, requirement_text, scenario
+from conformance.checker.context import Probe, scenario
 
 ITEM_TEMPLATE = COLLECTION_PATH + "/{webHookId}"
 # The methods each path defines (CONTRACT.md); every other method gets 405 there (HTTP-05).
@@ -69,7 +69,7 @@ def malformed_requests_never_get_5xx(probe: Probe) -> None:
         probe.expect(
             "HTTP-01",
             reply.status < 500,
-            f"no 5xx for {request.what} ({requirement_text('HTTP-01')})",
+            f"no 5xx for {request.what}",
             lambda reply=reply: f"status {reply.status}",
             reply,
         )
@@ -87,8 +87,7 @@ def expect_allow(probe: Probe, reply: Reply, method: str, template: str) -> None
     probe.expect(
         "HTTP-05",
         header is not None and needed <= named and method not in named,
-        f"an Allow header naming {', '.join(sorted(needed))} (and not {method}) for {method} {template} "
-        f"({requirement_text('HTTP-05')})",
+        f"an Allow header naming {', '.join(sorted(needed))} (and not {method}) for {method} {template}",
         "no Allow header" if header is None else f"Allow: {header}",
         reply,
     )

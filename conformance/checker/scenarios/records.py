@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import Probe, ScenarioAborted, requirement_text, scenario
+from conformance.checker.context import Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
 
 MADE_UP_COMPANY = "wc-no-such-company"
@@ -46,7 +46,7 @@ def read_and_update_agree(probe: Probe) -> None:
     probe.expect(
         "UPDATE-01",
         read is not None and as_written(updated, read),
-        f"a GET after the update returns the updated record ({requirement_text('UPDATE-01')})",
+        "a GET after the update returns the updated record",
         lambda: f"GET returned {differences(updated, read)}",
         reply,
     )
@@ -61,7 +61,7 @@ def expect_read_as_written(probe: Probe, webhook_id: str, written: dict[str, Any
     probe.expect(
         "READ-01",
         isinstance(read, dict) and as_written(written, read),
-        f"GET {when} returns record {webhook_id!r} as the write answered it ({requirement_text('READ-01')})",
+        f"GET {when} returns record {webhook_id!r} as the write answered it",
         lambda: f"{reply.status} with {differences(written, read)}",
         reply,
     )
@@ -88,7 +88,7 @@ def expect_update_answer(
     probe.expect(
         "UPDATE-01",
         not wrong,
-        f"the update's answer carries every client field as sent ({requirement_text('UPDATE-01')})",
+        "the update's answer carries every client field as sent",
         f"these fields differ from what was sent {changes}: {wrong}",
         reply,
     )
@@ -97,14 +97,14 @@ def expect_update_answer(
     probe.expect(
         "UPDATE-03",
         isinstance(old, int) and isinstance(new, int) and new > old,
-        f"modified greater than {old!r} after an update ({requirement_text('UPDATE-03')})",
+        f"modified greater than {old!r} after an update",
         f"modified is {new!r}",
         reply,
     )
     probe.expect(
         "UPDATE-04",
         updated.get("updated") is True,
-        f"updated true after an update ({requirement_text('UPDATE-04')})",
+        "updated true after an update",
         f"updated is {updated.get('updated')!r}",
         reply,
     )
@@ -125,7 +125,7 @@ def expect_server_fields_ignored(probe: Probe, webhook_id: str, record: dict[str
     probe.expect(
         "UPDATE-02",
         read.status == 200 and isinstance(now, dict),
-        f"the record still ours after an update with a made-up companyId ({requirement_text('UPDATE-02')})",
+        "the record still ours after an update with a made-up companyId",
         lambda: f"GET answered {read.status} with body {read.text[:160]!r}",
         reply,
         read,
@@ -142,7 +142,7 @@ def expect_identity_kept(
         probe.expect(
             "UPDATE-02",
             after.get(name) == before.get(name),
-            f"{name} {before.get(name)!r} unchanged in {where} ({requirement_text('UPDATE-02')})",
+            f"{name} {before.get(name)!r} unchanged in {where}",
             f"{name} is {after.get(name)!r}",
             *replies,
         )
@@ -211,7 +211,7 @@ def expect_put_creates_nothing(probe: Probe, missing_id: str, shop_id: str, what
     probe.expect(
         "UPDATE-05",
         total_after == total_before,
-        f"the shop's total {total_before} unchanged by a PUT of {what} ({requirement_text('UPDATE-05')})",
+        f"the shop's total {total_before} unchanged by a PUT of {what}",
         f"the total is {total_after}",
         reply,
     )
@@ -230,7 +230,7 @@ def update_is_validated(probe: Probe) -> None:
         probe.expect(
             "UPDATE-06",
             now == record,
-            f"the record unchanged by a rejected update with {what} ({requirement_text('UPDATE-06')})",
+            f"the record unchanged by a rejected update with {what}",
             lambda now=now: "the record is gone" if now is None else f"the record is now {now}",
             reply,
         )
@@ -264,7 +264,7 @@ def update_body_id_leaves_other_record_alone(probe: Probe) -> None:
         probe.expect(
             "UPDATE-07",
             isinstance(answer, dict) and answer.get("id") == first["id"],
-            f"the answer is the record of the path's id {first['id']!r} ({requirement_text('UPDATE-07')})",
+            f"the answer is the record of the path's id {first['id']!r}",
             lambda: f"the answer's id is {answer.get('id') if isinstance(answer, dict) else answer!r}",
             reply,
         )
@@ -288,7 +288,7 @@ def deleted_record_is_gone(probe: Probe) -> None:
     probe.expect(
         "DELETE-01",
         reply.status == 204 or not reply.body.strip() or parses_as_json(reply),
-        f"a 200 body, if any, is JSON ({requirement_text('DELETE-01')})",
+        "a 200 body, if any, is JSON",
         lambda: f"the body is {reply.content_type or 'untyped'} {reply.text[:80]!r}",
         reply,
     )
@@ -297,7 +297,7 @@ def deleted_record_is_gone(probe: Probe) -> None:
     probe.expect(
         "DELETE-02",
         record["id"] not in after.ids,
-        f"the deleted record is gone from its shop's list ({requirement_text('DELETE-02')})",
+        "the deleted record is gone from its shop's list",
         "it is still listed",
         reply,
         *after.replies,
@@ -306,7 +306,7 @@ def deleted_record_is_gone(probe: Probe) -> None:
         probe.expect(
             "DELETE-02",
             before.total is not None and after.total == before.total - 1,
-            f"the shop's total one less than before the delete, {before.total} ({requirement_text('DELETE-02')})",
+            f"the shop's total one less than before the delete, {before.total}",
             f"the total is {after.total}",
             reply,
             *after.replies,
@@ -393,7 +393,7 @@ def expect_read_equals(
     probe.expect(
         requirement_id,
         read == record,
-        f"GET {when} returns record {webhook_id!r} exactly as last written ({requirement_text(requirement_id)})",
+        f"GET {when} returns record {webhook_id!r} exactly as last written",
         lambda: f"{reply.status} with {differences(record, read)}",
         *cause,
         reply,

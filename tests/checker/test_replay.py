@@ -1,0 +1,213 @@
+"""Reproductions that reproduce: a finding replayed from a clean start against a fresh server with the fault shows
+again (`conformance replay` exits 1) and against the clean server does not (exit 0); its shell script, run with
+bash against the faulty server, gets the answers the run saw, and against the clean server does not.
+
+The normal tier replays a few representative faults; the `slow` tier (`make test-all`) replays every finding of
+a quick run of every fault in the catalogue, and runs one script per requirement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import conformance_cli, free_port
+
+from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.replay import replay
+from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.verdict import ExitCode
+from conformance.reference.app import RunningServer, start_server
+from conformance.reference.faults import FAULTS
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
+from conformance.reports import redacted_report, write_reports
+
+KEYS = {
+    "CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY,
+    "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY,
+    "CONFORMANCE_SECOND_DEVELOPER_KEY": DEMO_SECOND_DEVELOPER_KEY,
+}
+SEED = 1234
+# One fault per kind of finding: a tenancy write, a paging walk, a validation create that is accepted, an
+# every-answer finding (a 500) whose request a scenario sent.
+SAMPLE = ("tenant-put-no-check", "list-off-by-one", "valid-no-ssrf-guard", "valid-malformed-json-500")
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[str | None], RunningServer]]:
+    """`servers(fault)`: a fresh reference server (stopped after the test)."""
+    started: list[RunningServer] = []
+
+    def start(fault: str | None) -> RunningServer:
+        started.append(start_server(fault=fault))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def quick_report(server: RunningServer, tmp_path: Path, engines: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The report model of a quick run (seed 1234) against `server`."""
+    values = {"base_url": server.base_url, "budget": "quick", "seed": SEED, "report_dir": tmp_path / "reports"}
+    merged = resolve_options(values, environ=KEYS, directory=tmp_path)
+    outcome = run(replace(make_options(merged), engines=engines), merged)
+    return redacted_report(outcome)
+
+
+def findings_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [finding for item in report["requirements"] for finding in item["findings"]]
+
+
+def replayed(report: dict[str, Any], finding: dict[str, Any], server: RunningServer, tmp_path: Path) -> ExitCode:
+    target = resolve_options({"base_url": server.base_url}, environ=KEYS, directory=tmp_path)
+    return replay(report, finding, target).exit_code
+
+
+def assert_every_finding_replays(fault: str, servers: Any, tmp_path: Path, engines: tuple[str, ...]) -> None:
+    report = quick_report(servers(fault), tmp_path, engines)
+    findings = findings_of(report)
+    assert findings, f"{fault}: the quick run found nothing to replay"
+    for finding in findings:
+        assert replayed(report, finding, servers(fault), tmp_path) == ExitCode.NONCONFORMANT, (fault, finding["id"])
+        assert replayed(report, finding, servers(None), tmp_path) == ExitCode.CONFORMANT, (fault, finding["id"])
+
+
+@pytest.mark.parametrize("fault", SAMPLE)
+def test_a_finding_replays_against_its_fault_and_not_against_the_clean_server(fault, servers, tmp_path) -> None:
+    assert_every_finding_replays(fault, servers, tmp_path, (SCENARIOS_ENGINE,))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", [item.name for item in FAULTS])
+def test_every_finding_of_every_fault_replays(fault, servers, tmp_path) -> None:
+    assert_every_finding_replays(fault, servers, tmp_path, ())
+
+
+def test_replay_command_exit_codes(servers, tmp_path: Path) -> None:
+    """1 when it shows again, 0 when fixed, 3 when the target cannot be reached, 2 for an unknown finding."""
+    faulty = servers("tenant-put-no-check")
+    report = quick_report(faulty, tmp_path, (SCENARIOS_ENGINE,))
+    finding = next(item for item in findings_of(report) if item["requirement"] == "TENANT-01")
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+    def replay_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return conformance_cli("replay", str(path), *args, cwd=tmp_path, env=KEYS)
+
+    shown = replay_cli("--finding", finding["id"])
+    assert shown.returncode == 1 and shown.stdout.startswith(f"{finding['id']}: the failure shows again: ")
+    fixed = replay_cli("--finding", finding["id"], "--base-url", servers(None).base_url)
+    assert fixed.returncode == 0 and "fixed" in fixed.stdout
+    gone = replay_cli("--finding", finding["id"], "--base-url", f"http://127.0.0.1:{free_port()}")
+    assert gone.returncode == 3 and "cannot tell: target unreachable" in gone.stdout
+    unknown = replay_cli("--finding", "NOPE-01-000000")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "Traceback" not in unknown.stderr
+
+
+# -- the shell script -----------------------------------------------------------------------------------------
+
+RUN_SPECIFIC = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{8,}|\d{10,}")
+
+
+def _masked(text: str) -> str:
+    """An answer without what differs from run to run (ids, run tags, timestamps), keeping what a timestamp is:
+    its number of digits (epoch seconds or milliseconds)."""
+    return RUN_SPECIFIC.sub(lambda match: f"#{len(match.group()) if match.group().isdigit() else ''}", text)
+
+
+def shown_answers(output: str) -> list[tuple[int, str]]:
+    """(status, body) of each request the script shows (`>>> ...`, the body, `<<< HTTP nnn`)."""
+    return [
+        (int(status), body.strip())
+        for body, status in re.findall(r"^>>> [^\n]*\n(.*?)\n?<<< HTTP (\d{3})$", output, re.S | re.M)
+    ]
+
+
+def run_script(finding: dict[str, Any], server: RunningServer, tmp_path: Path) -> list[tuple[int, str]]:
+    script = tmp_path / f"{finding['id']}.sh"
+    script.write_text(finding["script"], encoding="utf-8")
+    environment = {**os.environ, **KEYS, "CONFORMANCE_BASE_URL": server.base_url}
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=environment, timeout=120)
+    assert done.returncode == 0 and "<<< HTTP" in done.stdout, done.stderr
+    return shown_answers(done.stdout)
+
+
+def recorded_answers(finding: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(item["status"], item["response_body"] or "") for item in finding["exchanges"]]
+
+
+def same_answers(got: list[tuple[int, str]], recorded: list[tuple[int, str]]) -> bool:
+    """Whether the script got the answers the run recorded (bodies as far as the run kept them)."""
+
+    def key(answers: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        return sorted((status, _masked(body.split("... [")[0])[:1500]) for status, body in answers)
+
+    return key(got) == key(recorded)
+
+
+def script_shows_the_failure(finding: dict[str, Any], servers: Any, tmp_path: Path, fault: str) -> bool:
+    """Against the faulty server the script gets the answers the run saw; against the clean one it does not."""
+    recorded = recorded_answers(finding)
+    return same_answers(run_script(finding, servers(fault), tmp_path), recorded) and not same_answers(
+        run_script(finding, servers(None), tmp_path), recorded
+    )
+
+
+# Requirements whose script this comparison of answers cannot judge, and why. The replay (`conformance replay`)
+# covers them; a test that starts to see them fails here, so the list only ever shrinks.
+NOT_JUDGED_BY_ANSWERS = {
+    # The failure is a relation between two answers' values (`modified` not greater after an update), which
+    # masking the run-specific timestamps hides: the script shows it to a reader, not to this comparison.
+    "UPDATE-03",
+    # The leaked record is found by listing the shop, and the script captures ids from create answers only:
+    # its closing DELETE names the run's id, so the replayed answers differ from the run's.
+    "VALID-06",
+}
+
+
+def scripts_show_each_requirement(faults: list[str], servers: Any, tmp_path: Path) -> dict[str, str]:
+    """For each requirement these faults fail, a finding whose script shows the failure: requirement -> id."""
+    shown: dict[str, str] = {}
+    failed: set[str] = set()
+    for fault in faults:
+        report = quick_report(servers(fault), tmp_path, (SCENARIOS_ENGINE,))
+        for finding in findings_of(report):
+            failed.add(finding["requirement"])
+            if finding["requirement"] in shown or not finding["script"]:
+                continue
+            if script_shows_the_failure(finding, servers, tmp_path, fault):
+                shown[finding["requirement"]] = finding["id"]
+    assert sorted(failed - set(shown)) == sorted(failed & NOT_JUDGED_BY_ANSWERS)
+    return shown
+
+
+def test_a_script_shows_the_failure_against_the_fault_and_not_against_the_clean_server(servers, tmp_path) -> None:
+    shown = scripts_show_each_requirement(["tenant-put-no-check", "list-total-is-page-size"], servers, tmp_path)
+    assert {"TENANT-01", "TENANT-03", "LIST-02"} <= set(shown)
+
+
+@pytest.mark.slow
+def test_for_every_requirement_one_script_shows_its_failure(servers, tmp_path) -> None:
+    shown = scripts_show_each_requirement([item.name for item in FAULTS], servers, tmp_path)
+    caught = {requirement for item in FAULTS for requirement in item.breaks}
+    assert caught - NOT_JUDGED_BY_ANSWERS <= set(shown)
+
+
+def test_written_reports_carry_the_script_and_the_replay_command(servers, tmp_path: Path) -> None:
+    values = {"base_url": servers("tenant-put-no-check").base_url, "budget": "quick", "seed": SEED, "only": "TENANT"}
+    merged = resolve_options(values, environ=KEYS, directory=tmp_path)
+    outcome = run(replace(make_options(merged), engines=(SCENARIOS_ENGINE,)), merged)
+    write_reports(outcome, tmp_path)
+    finding = findings_of(redacted_report(outcome))[0]
+    command = f"conformance replay report.json --finding {finding['id']}"
+    assert command in (tmp_path / "report.md").read_text() and command in (tmp_path / "report.html").read_text()
+    assert finding["script"].startswith("#!/bin/sh") and DEMO_DEVELOPER_KEY not in finding["script"]
+    assert "${CONFORMANCE_SECOND_DEVELOPER_KEY}" in finding["script"] and "WC_ID_1=$(" in finding["script"]
