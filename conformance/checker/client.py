@@ -327,9 +327,11 @@ class TargetClient:
         body_shell: str | None = None,
     ) -> Reply:
         """Send a request exactly as written (`raw_request`), signed as `identity`, within the rate limit,
-        recorded and observed like `call`. No retries: TransportError when it gets no answer, which is the
-        caller's to judge (such a request may be refused by dropping it), so it is not counted against the run.
-        `api_call=False` marks a request that is not an API call (see `Reply.api_call`)."""
+        recorded and observed like `call`. No retries: TransportError when it gets no answer. A connection
+        closed without an answer is the caller's to judge (such a request may be refused by dropping it) and
+        is not counted against the run; a timeout is, like any hang (`operation` names what it aims at, so a
+        hanging operation is given up on for raw requests too). `api_call=False` marks a request that is not
+        an API call (see `Reply.api_call`)."""
         if self.read_only and request.method.upper() not in SAFE_METHODS:
             raise WriteRefused(f"{request.method} {request.target} not sent: the run is read-only")
         identity = identity or self.profile.primary
@@ -346,6 +348,10 @@ class TargetClient:
             full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
             body_shell=body_shell,
         )
+        refusal = self.refusal(operation)
+        if refusal is not None:
+            exchange.error = refusal
+            raise TransportError(f"{request.method} {exchange.url}: {refusal}", exchange)
         raise_if_interrupted()
         self._limiter.wait()
         started = time.monotonic()
@@ -353,6 +359,9 @@ class TargetClient:
             self.stats.requests += 1
         try:
             answer = send_raw(self.profile.base_url, request, self.profile.timeout, MAX_BODY_BYTES)
+        except TimeoutError:
+            exchange.elapsed_ms = (time.monotonic() - started) * 1000
+            raise self._failed(operation, exchange, f"no answer within {self.profile.timeout:g} s") from None
         except (OSError, http.client.HTTPException) as error:
             exchange.error = f"no answer: {type(error).__name__}: {error}"[:200]
             raise TransportError(f"{request.method} {exchange.url}: {exchange.error}", exchange) from None
