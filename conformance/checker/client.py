@@ -339,19 +339,8 @@ class TargetClient:
         signed = [(name, value) for name, value in keys if value is not None] + list(request.headers)
         request = RawRequest(request.method, request.target, tuple(signed), request.body, request.host)
         shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # curl -H 'Host: ' leaves it out
-        body_text = request.body.decode("utf-8", errors="replace") if request.body else None
-        exchange = Exchange(
-            method=request.method,
-            url=self.redact(self.profile.base_url + request.target),
-            request_headers={name: self.redact(value) for name, value in shown.items()},
-            request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
-            body_shell=body_shell,
-        )
-        refusal = self.refusal(operation)
-        if refusal is not None:
-            exchange.error = refusal
-            raise TransportError(f"{request.method} {exchange.url}: {refusal}", exchange)
+        url = self.profile.base_url + request.target
+        exchange = self._exchange(request.method, url, shown, request.body or None, operation, body_shell)
         raise_if_interrupted()
         self._limiter.wait()
         started = time.monotonic()
@@ -473,19 +462,7 @@ class TargetClient:
         body_shell: str | None,
         identity: Credentials,
     ) -> Reply:
-        body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-        exchange = Exchange(
-            method=method,
-            url=self.redact(url),
-            request_headers={name: self.redact(value) for name, value in headers.items()},
-            request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
-            body_shell=body_shell,
-        )
-        refusal = self.refusal(operation)
-        if refusal is not None:
-            exchange.error = refusal
-            raise TransportError(f"{method} {exchange.url}: {refusal}", exchange)
+        exchange = self._exchange(method, url, headers, data, operation, body_shell)
         self._limiter.wait()
         started = time.monotonic()
         with self._lock:
@@ -511,6 +488,32 @@ class TargetClient:
             self._in_a_row = 0
         self._count(operation, response.status_code)
         return Reply(response.status_code, response.headers, response.content, exchange, operation, identity)
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | str | None,
+        operation: str | None,
+        body_shell: str | None,
+    ) -> Exchange:
+        """The redacted evidence of a request about to be sent; TransportError if its operation is no longer
+        sent (`refusal`)."""
+        body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        exchange = Exchange(
+            method=method,
+            url=self.redact(url),
+            request_headers={name: self.redact(value) for name, value in headers.items()},
+            request_body=clip(self.redact(body_text)) if body_text is not None else None,
+            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
+            body_shell=body_shell,
+        )
+        refusal = self.refusal(operation)
+        if refusal is not None:
+            exchange.error = refusal
+            raise TransportError(f"{method} {exchange.url}: {refusal}", exchange)
+        return exchange
 
     def _count(self, operation: str | None, status: int | None) -> None:
         with self._lock:
