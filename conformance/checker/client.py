@@ -365,9 +365,11 @@ class TargetClient:
         body_shell: str | None = None,
     ) -> Reply:
         """Send a request exactly as written (`raw_request`), signed as `identity`, within the rate limit,
-        recorded and observed like `call`. No retries: TransportError when it gets no answer, which is the
-        caller's to judge (such a request may be refused by dropping it), so it is not counted against the run.
-        `api_call=False` marks a request that is not an API call (see `Reply.api_call`)."""
+        recorded and observed like `call`. No retries: TransportError when it gets no answer. A connection
+        closed without an answer is the caller's to judge (such a request may be refused by dropping it) and
+        is not counted against the run; a timeout is, like any hang (`operation` names what it aims at, so a
+        hanging operation is given up on for raw requests too). `api_call=False` marks a request that is not
+        an API call (see `Reply.api_call`)."""
         if self.read_only and request.method.upper() not in SAFE_METHODS:
             raise WriteRefused(f"{request.method} {request.target} not sent: the run is read-only")
         identity = identity or self.profile.primary
@@ -375,22 +377,20 @@ class TargetClient:
         signed = [(name, value) for name, value in keys if value is not None] + list(request.headers)
         request = RawRequest(request.method, request.target, tuple(signed), request.body, request.host)
         shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # curl -H 'Host: ' leaves it out
-        body_text = request.body.decode("utf-8", errors="replace") if request.body else None
-        exchange = Exchange(
-            method=request.method,
-            url=self.redact(self.profile.base_url + request.target),
-            request_headers={name: self.redact(value) for name, value in shown.items()},
-            request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
-            body_shell=body_shell,
-        )
+        url = self.profile.base_url + request.target
+        exchange = self._exchange(request.method, url, shown, request.body or None, operation, body_shell)
         raise_if_interrupted()
         self._limiter.wait()
+        if request.method.upper() not in SAFE_METHODS:
+            self.intend(operation, request.body or None, identity, exchange)  # journaled before it is sent
         started = time.monotonic()
         with self._lock:
             self.stats.requests += 1
         try:
             answer = send_raw(self.profile.base_url, request, self.profile.timeout, MAX_BODY_BYTES)
+        except TimeoutError:
+            exchange.elapsed_ms = (time.monotonic() - started) * 1000
+            raise self._failed(operation, exchange, f"no answer within {self.profile.timeout:g} s") from None
         except (OSError, http.client.HTTPException) as error:
             exchange.error = f"no answer: {type(error).__name__}: {error}"[:200]
             raise TransportError(f"{request.method} {exchange.url}: {exchange.error}", exchange) from None
@@ -508,20 +508,7 @@ class TargetClient:
         *,
         refusable_upload: bool = False,
     ) -> Reply:
-        body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-        exchange = Exchange(
-            method=method,
-            url=self.redact(url),
-            request_headers={name: self.redact(value) for name, value in headers.items()},
-            request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
-            body_shell=body_shell,
-            request_bytes=len(data) if data is not None else None,
-        )
-        refusal = self.refusal(operation)
-        if refusal is not None:
-            exchange.error = refusal
-            raise TransportError(f"{method} {exchange.url}: {refusal}", exchange)
+        exchange = self._exchange(method, url, headers, data, operation, body_shell)
         self._limiter.wait()
         if method.upper() not in SAFE_METHODS:
             self.intend(operation, data, identity, exchange)  # before it is sent: an answer may never come
@@ -553,6 +540,33 @@ class TargetClient:
             self._in_a_row = 0
         self._count(operation, response.status_code)
         return Reply(response.status_code, response.headers, response.content, exchange, operation, identity)
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | str | None,
+        operation: str | None,
+        body_shell: str | None,
+    ) -> Exchange:
+        """The redacted evidence of a request about to be sent; TransportError if its operation is no longer
+        sent (`refusal`)."""
+        body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        exchange = Exchange(
+            method=method,
+            url=self.redact(url),
+            request_headers={name: self.redact(value) for name, value in headers.items()},
+            request_body=clip(self.redact(body_text)) if body_text is not None else None,
+            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
+            body_shell=body_shell,
+            request_bytes=len(data) if data is not None else None,
+        )
+        refusal = self.refusal(operation)
+        if refusal is not None:
+            exchange.error = refusal
+            raise TransportError(f"{method} {exchange.url}: {refusal}", exchange)
+        return exchange
 
     def _count(self, operation: str | None, status: int | None) -> None:
         with self._lock:

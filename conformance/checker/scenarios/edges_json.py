@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply, item_path
-from conformance.checker.context import Probe, requirement_text, scenario
+from conformance.checker.context import Probe, scenario
 from conformance.checker.scenarios.records import fresh_record
 from conformance.checker.scenarios.validation import MAX_BODY_BYTES, Case, run_corpus
 
@@ -239,8 +239,7 @@ def _expect_edge(probe: Probe, edge: Edge, reply: Reply, echo_requirement: str) 
     probe.expect(
         echo_requirement,
         got in wanted,
-        f"the client fields as sent, {' or '.join(map(_short, wanted))}, for {edge.what} "
-        f"({requirement_text(echo_requirement)})",
+        f"the client fields as sent, {' or '.join(map(_short, wanted))}, for {edge.what}",
         lambda: _short(got),
         reply,
     )
@@ -255,7 +254,7 @@ def expect_update_refused(
     probe.expect(
         requirement_id,
         now == record,
-        f"the record unchanged by {what} ({requirement_text(requirement_id)})",
+        f"the record unchanged by {what}",
         lambda: "the record is gone" if now is None else f"the record is now {_short(now)}",
         reply,
     )

@@ -24,6 +24,7 @@ PATH_METHODS = {COLLECTION_PATH: frozenset({"GET", "POST"}), ITEM_TEMPLATE: froz
 # could not carry the Error body that every 4xx needs (HTTP-03).
 UNDEFINED_METHODS = ("PATCH", "OPTIONS", "TRACE", "FOO")
 DEEP = 10_000  # nesting depth of the deep JSON bodies
+OVER_LIMIT = 1024 * 1024 + 1  # bytes: a body over VALID-10's 1 MiB
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -110,6 +111,15 @@ def _corpus(probe: Probe, record: dict[str, Any]) -> list[Malformed]:
             {"Content-Type": JSON},
         ),
         Malformed("a GET of a record with a JSON body", "GET", item, "getWebHook", b"{}", {"Content-Type": JSON}),
+        Malformed(
+            "a create with a body over 1 MiB (the answer, a 413 too, is judged like any other)",
+            "POST",
+            COLLECTION_PATH,
+            "createWebHook",
+            b'{"webHookUrls": ["' + b"x" * OVER_LIMIT + b'"]}',
+            {"Content-Type": JSON},
+            f"""printf '{{"webHookUrls": ["'; head -c {OVER_LIMIT} /dev/zero | tr '\\0' x; printf '"]}}'""",
+        ),
     ]
     if not probe.profile.shop_ids:  # a shopId of our own making only when the user named no shops
         body = probe.body(shopId=f"{probe.shop_id()}-ünï-€-😀")
