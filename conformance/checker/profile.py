@@ -288,6 +288,8 @@ def option_values(profile: TargetProfile | None, options: RunOptions, *, seed: i
         "baseline": str(options.baseline) if options.baseline else None,
         "update_baseline": options.update_baseline,
         "read_only": options.read_only,
+        "require_complete": options.require_complete,
+        "run_id": options.run_id,
     }
     if profile is not None:
         values |= {

@@ -82,6 +82,7 @@ NOT_IN_A_RERUN = {
     "skip": "a rerun names the one requirement it checks itself",
     "baseline": "a rerun reports what it sees, known or not",
     "update_baseline": "a rerun must not rewrite the baseline",
+    "run_id": "a rerun is a run of its own: a fresh run id keeps its sweep off any other run's records",
 }
 
 

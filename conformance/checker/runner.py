@@ -401,7 +401,8 @@ def _not_the_api(reply: Reply, base_url: str) -> str | None:
     if reply.status in NOT_THE_API:
         seen = f"a list call answered {reply.status}"
     elif 300 <= reply.status < 400:
-        seen = f"a list call is redirected ({reply.status} to {reply.headers.get('Location', 'nowhere')})"
+        where = reply.headers.get("Location", "nowhere")
+        seen = f"a list call is redirected ({reply.status} to {where}; the checker follows none)"
     elif reply.json_or_none() is None:
         shown = reply.text.strip().replace("\n", " ")[:60]
         seen = f"a list call answered {reply.status}, {reply.content_type or 'no Content-Type'}, not JSON ({shown!r})"

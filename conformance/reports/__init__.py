@@ -144,6 +144,8 @@ def _options(outcome: RunOutcome) -> dict[str, Any]:
         "only": sorted(options.only),
         "skip": sorted(options.skip),
         "spec": str(options.spec) if options.spec else None,
+        "read_only": options.read_only,
+        "require_complete": options.require_complete,
     }
     if profile:
         shown |= {

@@ -122,6 +122,8 @@ def test_a_rerun_carries_every_option_but_keys_and_round_trips(tmp_path: Path) -
         "baseline": str(tmp_path / "known.json"),
         "update_baseline": True,
         "read_only": True,
+        "require_complete": True,
+        "run_id": "ci-job-42",
     }
     assert set(given) == set(OPTIONS)  # a new option must be added here, so that it is round-tripped too
     merged = resolve_options(given, environ={}, directory=tmp_path)
