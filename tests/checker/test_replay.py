@@ -85,7 +85,7 @@ def test_a_finding_replays_against_its_fault_and_not_against_the_clean_server(fa
     assert_every_finding_replays(fault, servers, tmp_path, (SCENARIOS_ENGINE,))
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @pytest.mark.parametrize("fault", [item.name for item in FAULTS])
 def test_every_finding_of_every_fault_replays(fault, servers, tmp_path) -> None:
     assert_every_finding_replays(fault, servers, tmp_path, ())
