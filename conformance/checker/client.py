@@ -378,11 +378,8 @@ class TargetClient:
         request = RawRequest(request.method, request.target, tuple(signed), request.body, request.host)
         shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # curl -H 'Host: ' leaves it out
         url = self.profile.base_url + request.target
-        exchange = self._exchange(request.method, url, shown, request.body or None, operation, body_shell)
         raise_if_interrupted()
-        self._limiter.wait()
-        if request.method.upper() not in SAFE_METHODS:
-            self.intend(operation, request.body or None, identity, exchange)  # journaled before it is sent
+        exchange = self._begin(request.method, url, shown, request.body or None, operation, body_shell, identity)
         started = time.monotonic()
         with self._lock:
             self.stats.requests += 1
@@ -508,10 +505,7 @@ class TargetClient:
         *,
         refusable_upload: bool = False,
     ) -> Reply:
-        exchange = self._exchange(method, url, headers, data, operation, body_shell)
-        self._limiter.wait()
-        if method.upper() not in SAFE_METHODS:
-            self.intend(operation, data, identity, exchange)  # before it is sent: an answer may never come
+        exchange = self._begin(method, url, headers, data, operation, body_shell, identity)
         started = time.monotonic()
         with self._lock:
             self.stats.requests += 1
@@ -540,6 +534,24 @@ class TargetClient:
             self._in_a_row = 0
         self._count(operation, response.status_code)
         return Reply(response.status_code, response.headers, response.content, exchange, operation, identity)
+
+    def _begin(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | str | None,
+        operation: str | None,
+        body_shell: str | None,
+        identity: Credentials,
+    ) -> Exchange:
+        """Everything before a request goes out: its evidence (`_exchange`), the run's rate limit, and, for a
+        write, the journal entry (an answer may never come, and the sweep must know what was sent)."""
+        exchange = self._exchange(method, url, headers, data, operation, body_shell)
+        self._limiter.wait()
+        if method.upper() not in SAFE_METHODS:
+            self.intend(operation, data, identity, exchange)
+        return exchange
 
     def _exchange(
         self,
