@@ -1,0 +1,172 @@
+"""Time to verdict across a network: each tool against the reference server at 0 ms and at 50 ms round trip.
+
+Staging and vendors' servers are not on loopback. For each round trip (`--rtt-ms`, default 0 and 50), a fresh
+clean reference server (`conformance serve`, its own process, access log on) is put behind
+`delay_proxy.DelayProxy` (none at 0 ms) and checked by each contender in turn, one after another, with the
+same seed:
+
+- `conformance run --budget quick|standard --base-url PROXY` (keys in the environment);
+- plain `schemathesis run` with its defaults (the project's spec, the keys as headers, the same seed).
+
+Measured per run: wall time from start to exit (start-up included), the requests the server answered (its
+access log), the connections the tool opened (the proxy's count), the exit code; and the slowdown of each
+tool at each round trip over its own loopback time. Writes the `latency` section of RESULTS.md and
+`latency.json`.
+
+    .venv/bin/python benchmarks/latency.py                        # 0 and 50 ms, quick, standard, Schemathesis
+    .venv/bin/python benchmarks/latency.py --rtt-ms 50 --budgets quick --no-schemathesis
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import harness
+from delay_proxy import DelayProxy
+
+PLAIN = "schemathesis"
+
+
+@dataclass
+class LatencyRun:
+    """One tool's run at one round trip."""
+
+    tool: str  # a budget of `conformance run`, or PLAIN
+    rtt_ms: float
+    wall_seconds: float
+    requests: int
+    connections: int | None  # opened through the proxy (None at 0 ms: no proxy)
+    exit_code: int | None
+    timed_out: bool
+    note: str = ""
+
+    @property
+    def title(self) -> str:
+        return "plain `schemathesis run`" if self.tool == PLAIN else f"`conformance run --budget {self.tool}`"
+
+
+def measure(tool: str, rtt_ms: float, workdir: Path, timeout: float, seed: int, extra: list[str]) -> LatencyRun:
+    """One run of `tool` against a fresh clean server at `rtt_ms`; requests counted by the server."""
+    output = workdir / "output.txt"
+    with harness.ReferenceProcess(workdir, access_log=True) as server:
+        proxy = _proxy_for(server.base_url, rtt_ms)
+        base_url = _through(server.base_url, proxy)
+        try:
+            if tool == PLAIN:
+                argv = harness.schemathesis_argv(base_url, workdir / "schemathesis.json", seed)
+                env = harness.clean_environment()
+            else:
+                argv = harness.conformance_argv(tool, base_url, workdir / "reports", seed) + extra
+                env = harness.conformance_env()
+            child = harness.run_child(argv, cwd=workdir, env=env, timeout=timeout, output=output)
+        finally:
+            if proxy is not None:
+                proxy.stop()
+    note = ""
+    if child.timed_out or (tool != PLAIN and child.exit_code != 0):
+        note = f"exit {child.exit_code}{' (timed out)' if child.timed_out else ''}: {child.output_tail(2)}"
+    run = LatencyRun(
+        tool,
+        rtt_ms,
+        child.wall_seconds,
+        server.requests_served(),
+        proxy.connections if proxy is not None else None,
+        child.exit_code,
+        child.timed_out,
+        note,
+    )
+    print(
+        f"{rtt_ms:5.0f} ms  {run.title:40} {run.wall_seconds:7.1f} s {run.requests:6} req "
+        f"{run.connections if run.connections is not None else '-':>4} conn  exit {run.exit_code}  {note}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return run
+
+
+def _proxy_for(base_url: str, rtt_ms: float) -> DelayProxy | None:
+    if rtt_ms <= 0:
+        return None
+    parts = urlsplit(base_url)
+    proxy = DelayProxy(parts.hostname or "127.0.0.1", parts.port or 80, rtt_ms / 1000)
+    proxy.start()
+    return proxy
+
+
+def _through(base_url: str, proxy: DelayProxy | None) -> str:
+    """`base_url` with the proxy's port in place of the server's."""
+    if proxy is None:
+        return base_url
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(netloc=f"127.0.0.1:{proxy.port}"))
+
+
+def render(runs: list[LatencyRun], extra: list[str]) -> str:
+    """The latency section: per tool and round trip, wall time, requests, connections, slowdown."""
+    options = f" (with `{' '.join(extra)}`)" if extra else ""
+    lines = [
+        "## Latency",
+        "",
+        f"Measured {harness.machine_line()}; one run per cell, one after another, same seed{options}; the",
+        "round trip added by `benchmarks/delay_proxy.py` (loopback proxy, half each way).",
+        "",
+        "| tool | round trip | wall s | requests | connections | x its loopback time | exit |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    loopback = {run.tool: run.wall_seconds for run in runs if run.rtt_ms == 0}
+    for run in runs:
+        base = loopback.get(run.tool)
+        slowdown = f"{run.wall_seconds / base:.1f}" if base and run.rtt_ms else "-"
+        connections = "-" if run.connections is None else str(run.connections)
+        lines.append(
+            f"| {run.title} | {run.rtt_ms:g} ms | {run.wall_seconds:.1f} | {run.requests} | {connections} | "
+            f"{slowdown} | {run.exit_code} |"
+        )
+    problems = [f"- {run.title} at {run.rtt_ms:g} ms: {run.note}" for run in runs if run.note]
+    return "\n".join(lines + (["", *problems] if problems else []))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rtt-ms", default="0,50", help="round trips to measure, in ms (default 0,50)")
+    parser.add_argument("--budgets", default="quick,standard", help="budgets of ours (default quick,standard)")
+    parser.add_argument("--no-schemathesis", action="store_true", help="leave plain Schemathesis out")
+    parser.add_argument("--seed", type=int, default=harness.SEED, help=f"seed for every tool ({harness.SEED})")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a run is stopped (900)")
+    parser.add_argument("--output", type=Path, default=harness.RESULTS, help="the RESULTS.md to update")
+    parser.add_argument("--json", type=Path, default=Path(__file__).parent / "latency.json", help="raw results")
+    args, extra = parser.parse_known_args(argv)  # anything else goes to `conformance run` (e.g. --concurrency 4)
+    try:
+        round_trips = [float(item) for item in args.rtt_ms.split(",") if item.strip()]
+    except ValueError:
+        parser.error("--rtt-ms is a list of numbers, e.g. 0,50")
+    budgets = [item.strip() for item in args.budgets.split(",") if item.strip()]
+    if any(budget not in ("quick", "standard", "deep") for budget in budgets):
+        parser.error("--budgets is a list of quick, standard, deep")
+    tools = budgets + ([] if args.no_schemathesis else [PLAIN])
+
+    root = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    try:
+        cache = harness.warm_hypothesis_cache(root)
+        runs = [
+            measure(tool, rtt, harness.fresh_workdir(root, f"{tool}-{rtt:g}", cache), args.timeout, args.seed, extra)
+            for rtt in round_trips
+            for tool in tools
+        ]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    args.json.write_text(json.dumps([asdict(run) for run in runs], indent=2) + "\n", encoding="utf-8")
+    harness.write_section("latency", render(runs, extra), args.output)
+    print(f"wrote the latency section of {args.output} and {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
