@@ -19,7 +19,7 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from conformance.spec import SpecError, SpecInfo, load_spec, spec_info, spec_path, spec_sha256, spec_version
+from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info, spec_path, spec_sha256, spec_version
 
 COLLECTION = "/api/v1/partner/webHooks"
 ITEM = "/api/v1/partner/webHooks/{webHookId}"
@@ -465,7 +465,7 @@ def test_schemathesis_uses_the_base_url_it_is_given() -> None:
     assert case.as_curl_command().endswith("http://target.example:8080/prefix/api/v1/partner/webHooks")
 
 
-# --- conformance.spec ---------------------------------------------------------------------------------------
+# --- conformance.contract.spec ------------------------------------------------------------------------------
 
 
 def test_spec_path_points_at_the_repository_spec_in_a_source_checkout() -> None:

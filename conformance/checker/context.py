@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.catalogue import requirement
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
 from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
+from conformance.contract.catalogue import requirement
 
 SECOND_KEY = "second-developer-key"
 

@@ -39,11 +39,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
 from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange
 from conformance.checker.results import Finding
+from conformance.contract.catalogue import requirement
 
 CHECK = "lifecycle"
 COVERS = (

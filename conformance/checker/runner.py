@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.catalogue import catalogue
 from conformance.checker.baseline import BaselineComparison, read_baseline
 from conformance.checker.baseline import settle as settle_baseline
 from conformance.checker.budget import BUDGETS
@@ -54,7 +53,8 @@ from conformance.checker.profile import (
 )
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
-from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
+from conformance.contract.catalogue import catalogue
+from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info
 
 Say = Callable[[str], None]
 Watch = Callable[[ClientStats, Results], None]

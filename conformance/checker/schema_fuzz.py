@@ -52,7 +52,6 @@ from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import IgnoredAuth, MissingHeaderNotRejected
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession
 
-from conformance.catalogue import requirement
 from conformance.checker.client import (
     COLLECTION_PATH,
     MAX_429_RETRIES,
@@ -68,7 +67,8 @@ from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
-from conformance.spec import SpecError
+from conformance.contract.catalogue import requirement
+from conformance.contract.spec import SpecError
 
 Say = Callable[[str], None]
 

@@ -37,8 +37,8 @@ from conformance.checker.schema_fuzz import (
     target_spec,
     url_breaks,
 )
+from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
-from conformance.spec import load_spec
 
 SEED = 1234
 PROFILE = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
@@ -216,7 +216,7 @@ def test_every_check_that_is_off_says_why() -> None:
 
 
 def test_the_engine_covers_only_catalogue_requirements() -> None:
-    from conformance.catalogue import ids
+    from conformance.contract.catalogue import ids
 
     assert set(COVERS) <= set(ids())
 

@@ -14,7 +14,7 @@ import pytest
 import xmlschema
 from written_reports import HOSTILE_BODY, REPORT_FILES, SEED, WrittenRun, junit_schema
 
-from conformance.catalogue import ids
+from conformance.contract.catalogue import ids
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 from conformance.reports.schema import schema_errors
 

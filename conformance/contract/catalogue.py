@@ -33,7 +33,7 @@ def catalogue() -> tuple[Requirement, ...]:
     """All requirements, in the order CONTRACT.md lists them."""
     import yaml  # late: importing the catalogue module (the CLI, the pytest plugin) must stay cheap
 
-    raw = yaml.safe_load(files("conformance").joinpath("requirements.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(files("conformance.contract").joinpath("requirements.yaml").read_text(encoding="utf-8"))
     return tuple(Requirement(**entry) for entry in raw["requirements"])
 
 
