@@ -54,6 +54,7 @@ from conformance.checker.profile import (
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.contract.catalogue import catalogue
+from conformance.contract.request_rules import RequestRules, as_update
 from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info
 
 Say = Callable[[str], None]
@@ -498,8 +499,6 @@ def _blame(state: RunState, found: Found) -> tuple[str, str] | None:
     if status is not None and 400 <= status < 500 and status != 429:
         return "VALID-06", f"a request answered {status} stores nothing"
     if status is None and write.operation in ("createWebHook", "updateWebHook"):
-        from conformance.checker.schema_fuzz import RequestRules, as_update  # late: the engine loads Schemathesis
-
         breaks = RequestRules.of(state.profile, state.spec).body_breaks(json.dumps(write.body).encode())
         if write.operation == "updateWebHook":
             breaks = [as_update(item) for item in breaks]

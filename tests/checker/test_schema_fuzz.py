@@ -32,11 +32,10 @@ from conformance.checker.schema_fuzz import (
     EDGE_VALUES,
     ForeignRecordWrite,
     ObservedTransport,
-    RequestRules,
     selected_operations,
     target_spec,
-    url_breaks,
 )
+from conformance.contract.request_rules import RequestRules, url_breaks
 from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 
