@@ -54,6 +54,7 @@ from conformance.checker.profile import (
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.contract.catalogue import catalogue
+from conformance.contract.facts import ContractFacts
 from conformance.contract.request_rules import RequestRules, as_update
 from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info
 
@@ -126,6 +127,7 @@ def run(
             listed = read_baseline(options.baseline, missing_ok=options.update_baseline)
         outcome.spec = spec_info(options.spec)
         spec = load_spec(options.spec)
+        ContractFacts.of(spec)  # a spec without a fact the engines read fails here, in one line, not mid-run
         with _target(target) as (profile, is_reference):
             outcome.profile, outcome.reference_server = profile, is_reference
             _check(profile, spec, options, seed, outcome, say, watch)

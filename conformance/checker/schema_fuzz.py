@@ -50,7 +50,6 @@ from schemathesis.openapi.checks import IgnoredAuth, MissingHeaderNotRejected
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession
 
 from conformance.checker.client import (
-    COLLECTION_PATH,
     MAX_429_RETRIES,
     SAFE_METHODS,
     RateLimiter,
@@ -64,7 +63,19 @@ from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange, clip
 from conformance.checker.profile import Credentials
 from conformance.checker.results import Finding
-from conformance.contract.facts import INT64_MAX, MAX_LIST_LIMIT, VALIDATION_STATUSES
+from conformance.contract.facts import (
+    CLOUD_METADATA_ADDRESS,
+    CONTRACT,
+    DEFAULT_EVENT_TYPE,
+    INT64_MAX,
+    MAX_LIST_LIMIT,
+    MAX_URL_LENGTH,
+    VALIDATION_STATUSES,
+    WEBHOOK_HOST,
+    WEBHOOK_ORIGIN,
+    absent_record_id,
+    internal_hosts,
+)
 from conformance.contract.request_rules import Break, RequestRules, json_object, query_integers
 
 Say = Callable[[str], None]
@@ -90,7 +101,7 @@ class Sent:
     @property
     def item_id(self) -> str | None:
         """The record id in an item path, decoded."""
-        if self.operation not in ("getWebHook", "updateWebHook", "deleteWebHook"):
+        if self.operation is None or not CONTRACT.operation(self.operation).on_a_record:
             return None
         return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
 
@@ -468,14 +479,9 @@ class ObservedTransport:
     def operation_of(self, method: str, url: str) -> str | None:
         """The spec operation a request reaches, by its actual method and path (not the case's intent)."""
         path = urlsplit(url).path
-        if not path.startswith(self._base_path + COLLECTION_PATH):
+        if not path.startswith(self._base_path):
             return None
-        rest = path[len(self._base_path + COLLECTION_PATH) :]
-        if rest == "":
-            return {"GET": "listWebHooks", "POST": "createWebHook"}.get(method)
-        if rest.count("/") == 1 and len(rest) > 1:
-            return {"GET": "getWebHook", "PUT": "updateWebHook", "DELETE": "deleteWebHook"}.get(method)
-        return None
+        return CONTRACT.operation_at(method, path[len(self._base_path) :])
 
     def _track(self, sent: Sent) -> None:
         if not 200 <= sent.reply.status < 300:
@@ -736,19 +742,15 @@ def _body_hint(reply: Reply) -> str:
 EDGE_VALUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contract-urls": (
         (
-            "http://hooks.example.com/wc/plain-http",  # VALID-09
-            "https://127.0.0.1/wc",  # VALID-08
-            "https://localhost/wc",
-            "https://[::1]/wc",
-            "https://10.0.0.8/wc",
-            "https://192.168.1.20/wc",
-            "https://169.254.169.254/latest/meta-data",
+            f"http://{WEBHOOK_HOST}/wc/plain-http",  # VALID-09
+            *(f"https://{host}/wc" for host in internal_hosts()),  # VALID-08
+            f"https://{CLOUD_METADATA_ADDRESS}/latest/meta-data",
             "/wc/relative",  # VALID-02
-            "hooks.example.com/wc/no-scheme",
+            f"{WEBHOOK_HOST}/wc/no-scheme",
             "javascript:alert(1)",
-            "ftp://hooks.example.com/wc",
+            f"ftp://{WEBHOOK_HOST}/wc",
             "file:///etc/passwd",
-            "https://hooks.example.com/" + "w" * 2100,  # VALID-07
+            f"{WEBHOOK_ORIGIN}/" + "w" * MAX_URL_LENGTH,  # VALID-07
         ),
         ("body.webHookUrls[*]", "body.url"),
     ),
@@ -771,7 +773,7 @@ def anchor_record(state: RunState) -> str | None:
     which says nothing about UPDATE-01 or UPDATE-06); None when the target would not create one."""
     body = {
         "shopId": state.new_shop_id(),
-        "webHookType": "NEW_CONSUMER_ORDER",
+        "webHookType": DEFAULT_EVENT_TYPE,
         "webHookUrls": [state.mark.url("schemathesis")],
     }
     try:
@@ -852,7 +854,7 @@ def target_spec(state: RunState) -> dict[str, Any]:
     for scheme in schemes.values():
         if scheme.get("in") == "header" and scheme.get("name", "").lower() != "authorization":
             scheme["name"] = state.profile.partner_key_header
-    absent = f"wc-{state.run_tag}-no-such-record"
+    absent = absent_record_id(state.run_tag)
     return _replace_strings(spec, {sample: absent for sample in _sample_ids(spec)})
 
 

@@ -39,6 +39,10 @@ class Operation:
         """Whether the path names one record (it has a `{webHookId}`)."""
         return "{" in self.path
 
+    def path_for(self, webhook_id: str) -> str:
+        """The path that reaches this operation: for a record's, ``webhook_id`` percent-encoded in it."""
+        return item_path(webhook_id) if self.on_a_record else self.path
+
 
 @dataclass(frozen=True)
 class ContractFacts:
@@ -88,6 +92,13 @@ class ContractFacts:
             if operation.id == operation_id:
                 return operation
         raise KeyError(f"no operation {operation_id!r} in the spec")
+
+    def operation_on(self, method: str, template: str) -> Operation:
+        """The operation a path template defines for a method; ``KeyError`` when it defines none."""
+        for operation in self.operations:
+            if operation.method == method.upper() and operation.path == template:
+                return operation
+        raise KeyError(f"the spec defines no {method} on {template}")
 
     def operation_at(self, method: str, path: str) -> str | None:
         """The operationId a request reaches (``path`` without the base URL, ``/...``), None outside the spec.

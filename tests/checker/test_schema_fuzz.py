@@ -22,7 +22,7 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.client import TargetClient
 from conformance.checker.context import RunState
 from conformance.checker.ledger import Cleanup, Ledger
-from conformance.checker.marks import MAX_URL_LENGTH, RunMark
+from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import make_profile
 from conformance.checker.results import Results
@@ -35,6 +35,7 @@ from conformance.checker.schema_fuzz import (
     selected_operations,
     target_spec,
 )
+from conformance.contract.facts import MAX_URL_LENGTH
 from conformance.contract.request_rules import RequestRules, url_breaks
 from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

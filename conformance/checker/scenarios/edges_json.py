@@ -18,12 +18,12 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, item_path
+from conformance.checker.client import Reply, UploadRefused
 from conformance.checker.context import Probe, scenario
 from conformance.checker.scenarios.records import fresh_record
-from conformance.checker.scenarios.validation import MAX_BODY_BYTES, Case, run_corpus
+from conformance.checker.scenarios.validation import Case, run_corpus
+from conformance.contract.facts import CLIENT_FIELDS, COLLECTION_PATH, MAX_REQUEST_BODY_BYTES, item_path
 
-CLIENT_FIELDS = ("url", "shopId", "webHookType", "webHookUrls")
 JSON_TYPE = {"Content-Type": "application/json"}
 DEEP = 10_000  # nesting depth of a deeply nested unknown field
 LONG = 900 * 1024  # characters of a long string in an unknown field: under the 1 MiB limit
@@ -128,7 +128,7 @@ def refused_bodies(probe: Probe, shop: str, call: str) -> list[Case]:
     without_urls = probe.body(shopId=shop)
     without_urls["WEBHOOKURLS"] = without_urls.pop("webHookUrls")
     padded_head = _text(probe.body(shopId=shop))
-    padding = MAX_BODY_BYTES + 1 - len(padded_head.encode())
+    padding = MAX_REQUEST_BODY_BYTES + 1 - len(padded_head.encode())
     cases = [
         Case("VALID-04", f"{call} followed by trailing data", raw=(text + " xyz").encode()),
         Case(
@@ -137,7 +137,7 @@ def refused_bodies(probe: Probe, shop: str, call: str) -> list[Case]:
         Case("VALID-01", f"{call} with `WEBHOOKURLS` instead of `webHookUrls`", without_urls),
         Case(
             "VALID-10",
-            f"{call} padded with whitespace to {MAX_BODY_BYTES + 1} bytes (over 1 MiB)",
+            f"{call} padded with whitespace to {MAX_REQUEST_BODY_BYTES + 1} bytes (over 1 MiB)",
             raw=(padded_head + " " * padding).encode(),
             allowed=frozenset({413, 400}),
             oversize=True,
