@@ -848,8 +848,10 @@ def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Co
 
 
 def target_spec(state: RunState) -> dict[str, Any]:
-    """The spec as this target needs it: its partner key header, and no sample id that a record could have."""
+    """The spec as this target needs it: no `servers`, its partner key header, and no sample id that a record
+    could have."""
     spec = copy.deepcopy(state.spec)
+    spec.pop("servers", None)  # an example for other tools: the target is the profile's base URL, always
     schemes = spec.get("components", {}).get("securitySchemes", {})
     for scheme in schemes.values():
         if scheme.get("in") == "header" and scheme.get("name", "").lower() != "authorization":
