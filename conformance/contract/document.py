@@ -21,6 +21,8 @@ from conformance.contract.spec import load_spec
 # Where the document lives in the project's repository; every report links it.
 REQUIREMENTS_DOCUMENT = "docs/requirements.md"
 REGENERATE = "python -m conformance.contract.document > docs/requirements.md"
+# How a report names it: reports travel (to a vendor, into a CI log), so the repository is named with the path.
+REQUIREMENTS_LINK = f"{REQUIREMENTS_DOCUMENT} in the webhook-conformance repository"
 
 
 def render(spec: dict[str, Any] | None = None) -> str:
