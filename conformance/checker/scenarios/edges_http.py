@@ -134,23 +134,12 @@ def _read_and_delete_with_a_body(probe: Probe, record: dict[str, Any], what: str
     """A list, a GET and a DELETE carrying `data`: each answered as without it (or 413 when it is oversize)."""
     big = len(data) > MAX_REQUEST_BODY_BYTES
     allowed_extra = {413} if big else set()
-    listed = probe.client.call(
-        "GET",
-        COLLECTION_PATH,
-        params={"shopId": record.get("shopId")},
-        data=data,
-        headers=BODY_ON_A_READ,
-        operation="listWebHooks",
-        refusable_upload=big,
+    listed = probe.client.call_operation(
+        "listWebHooks", params={"shopId": record.get("shopId")}, data=data, headers=BODY_ON_A_READ, refusable_upload=big
     )
     probe.expect_status("LIST-01", listed, {200} | allowed_extra, f"a list with {what}")
-    read = probe.client.call(
-        "GET",
-        item_path(record["id"]),
-        data=data,
-        headers=BODY_ON_A_READ,
-        operation="getWebHook",
-        refusable_upload=big,
+    read = probe.client.call_operation(
+        "getWebHook", record["id"], data=data, headers=BODY_ON_A_READ, refusable_upload=big
     )
     probe.expect_status("READ-01", read, {200} | allowed_extra, f"a GET of a record with {what}")
     if read.status == 200:
@@ -158,13 +147,8 @@ def _read_and_delete_with_a_body(probe: Probe, record: dict[str, Any], what: str
             "READ-01", read.json_or_none() == record, f"the record for a GET with {what}", read.text[:200], read
         )
     victim = probe.create()
-    gone = probe.client.call(
-        "DELETE",
-        item_path(victim["id"]),
-        data=data,
-        headers=BODY_ON_A_READ,
-        operation="deleteWebHook",
-        refusable_upload=big,
+    gone = probe.client.call_operation(
+        "deleteWebHook", victim["id"], data=data, headers=BODY_ON_A_READ, refusable_upload=big
     )
     probe.expect_status("DELETE-01", gone, {200, 204} | allowed_extra, f"a DELETE of a record with {what}")
     if gone.status == 413:

@@ -22,7 +22,7 @@ from conformance.checker.client import Reply, UploadRefused
 from conformance.checker.context import Probe, scenario
 from conformance.checker.scenarios.records import fresh_record
 from conformance.checker.scenarios.validation import Case, run_corpus
-from conformance.contract.facts import CLIENT_FIELDS, COLLECTION_PATH, MAX_REQUEST_BODY_BYTES, item_path
+from conformance.contract.facts import CLIENT_FIELDS, MAX_REQUEST_BODY_BYTES
 
 JSON_TYPE = {"Content-Type": "application/json"}
 DEEP = 10_000  # nesting depth of a deeply nested unknown field
@@ -60,13 +60,8 @@ def json_the_server_may_refuse_is_answered_either_way(probe: Probe) -> None:
     nesting and a very long string: 2xx or 400 where RFC 8259 leaves it open, 2xx where it does not; an
     accepted body is echoed as sent."""
     for edge in either_bodies(probe):
-        reply = probe.client.call(
-            "POST",
-            COLLECTION_PATH,
-            data=edge.data,
-            headers=JSON_TYPE,
-            operation="createWebHook",
-            body_shell=edge.body_shell,
+        reply = probe.client.call_operation(
+            "createWebHook", data=edge.data, headers=JSON_TYPE, body_shell=edge.body_shell
         )
         _expect_edge(probe, edge, reply, "CREATE-02")
 
@@ -76,7 +71,7 @@ def case_variant_field_names_are_unknown_fields(probe: Probe) -> None:
     """`shopid: 5` and `WEBHOOKTYPE: "x"` beside valid fields are ignored (2xx, fields as sent); `WebHookUrls`
     beside `webHookUrls` never replaces it. (`WEBHOOKURLS` alone is in the refused corpus: no `webHookUrls`.)"""
     for edge in case_variant_bodies(probe):
-        reply = probe.client.call("POST", COLLECTION_PATH, data=edge.data, headers=JSON_TYPE, operation="createWebHook")
+        reply = probe.client.call_operation("createWebHook", data=edge.data, headers=JSON_TYPE)
         _expect_edge(probe, edge, reply, "CREATE-02")
 
 
@@ -89,12 +84,11 @@ def update_bodies_get_the_same_json_rules(probe: Probe) -> None:
     for case in refused_bodies(probe, shop, "an update body"):
         requirement_id = "VALID-10" if case.requirement_id == "VALID-10" else "UPDATE-06"
         try:
-            reply: Reply | None = probe.client.call(
-                "PUT",
-                item_path(record["id"]),
+            reply: Reply | None = probe.client.call_operation(
+                "updateWebHook",
+                record["id"],
                 data=case.raw if case.raw is not None else _text(case.body).encode(),
                 headers=JSON_TYPE,
-                operation="updateWebHook",
                 body_shell=case.body_shell,
                 refusable_upload=case.oversize,
             )

@@ -18,7 +18,6 @@ from conformance.checker.client import Reply, UploadRefused, page_values
 from conformance.checker.context import Probe, scenario
 from conformance.contract.facts import (
     CLOUD_METADATA_ADDRESS,
-    COLLECTION_PATH,
     MAX_REQUEST_BODY_BYTES,
     MAX_URL_LENGTH,
     MAX_URLS,
@@ -276,12 +275,10 @@ def run_corpus(probe: Probe, shop_id: str, cases: list[Case]) -> None:
 
 def _send(probe: Probe, case: Case) -> Reply:
     if case.raw is not None:
-        return probe.client.call(
-            "POST",
-            COLLECTION_PATH,
+        return probe.client.call_operation(
+            "createWebHook",
             data=case.raw,
             headers={"Content-Type": case.content_type},
-            operation="createWebHook",
             body_shell=case.body_shell,
             refusable_upload=case.oversize,
         )
