@@ -31,7 +31,7 @@ from pathlib import Path
 
 import harness
 
-from conformance.catalogue import requirement
+from conformance.contract.catalogue import requirement
 from conformance.reference.faults import FAULTS, Fault
 
 CLEAN = "clean"

@@ -33,10 +33,12 @@ from pathlib import Path
 
 import harness
 
+from conformance.contract.facts import COLLECTION_PATH, DEFAULT_EVENT_TYPE, WEBHOOK_ORIGIN
+
 PLAIN = "schemathesis"
 BUNDLED, OWN_PROCESS = "bundled (in the checker's process)", "own process"
 CONNECTIONS = (1, 4, 16)
-CREATE_BODY = {"shopId": "bench", "webHookType": "NEW_CONSUMER_ORDER", "webHookUrls": ["https://hooks.example.com/b"]}
+CREATE_BODY = {"shopId": "bench", "webHookType": DEFAULT_EVENT_TYPE, "webHookUrls": [f"{WEBHOOK_ORIGIN}/b"]}
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ def ceilings(seconds: int, connections: tuple[int, ...], root: Path) -> list[Cei
 
 def _wrk_target(base_url: str, request: str, workdir: Path) -> tuple[str, Path | None]:
     """The URL (and for a create, the Lua script) of one kind of request; records to read are made first."""
-    collection = f"{base_url}/api/v1/partner/webHooks"
+    collection = f"{base_url}{COLLECTION_PATH}"
     if request == "create":
         script = workdir / "create.lua"
         body = json.dumps(CREATE_BODY)

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 if TYPE_CHECKING:
-    from conformance.catalogue import Requirement
     from conformance.checker.profile import RunOptions
     from conformance.checker.results import RequirementResult
     from conformance.checker.runner import RunOutcome
+    from conformance.contract.catalogue import Requirement
 
 SUITE_MODULE = Path(__file__).resolve().parent / "suite" / "test_requirements.py"
 OUTCOME_FIXTURE = "conformance_outcome"
@@ -103,7 +103,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 
 
 def _marker_lines() -> list[str]:
-    from conformance.catalogue import catalogue
+    from conformance.contract.catalogue import catalogue
 
     groups = dict.fromkeys(item.group for item in catalogue())
     return [
@@ -117,8 +117,8 @@ def _marker_lines() -> list[str]:
 def requirement_params() -> list[Any]:
     """One parameter per catalogue requirement: named `ID text`, marked with its level, group and
     `destructive` when no read-only check verifies it (derived from what the checks do)."""
-    from conformance.catalogue import catalogue
     from conformance.checker.runner import read_only_requirements
+    from conformance.contract.catalogue import catalogue
 
     read_only = read_only_requirements()
     return [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.catalogue import catalogue, ids, requirement
+from conformance.contract.catalogue import catalogue, ids, requirement
 from conformance.reference.faults import FAULTS
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "CONTRACT.md"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +20,9 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from support import conformance_cli
 
-from conformance.spec import SpecError, SpecInfo, load_spec, spec_info, spec_path, spec_sha256, spec_version
+from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info, spec_path, spec_sha256, spec_version
 
 COLLECTION = "/api/v1/partner/webHooks"
 ITEM = "/api/v1/partner/webHooks/{webHookId}"
@@ -465,7 +468,7 @@ def test_schemathesis_uses_the_base_url_it_is_given() -> None:
     assert case.as_curl_command().endswith("http://target.example:8080/prefix/api/v1/partner/webHooks")
 
 
-# --- conformance.spec ---------------------------------------------------------------------------------------
+# --- conformance.contract.spec ------------------------------------------------------------------------------
 
 
 def test_spec_path_points_at_the_repository_spec_in_a_source_checkout() -> None:
@@ -517,3 +520,30 @@ def test_load_spec_rejects_a_bad_file_with_a_one_line_spec_error(
     assert str(path) in message
     assert "\n" not in message
     assert isinstance(raised.value, ValueError)
+
+
+# --- servers: an example for other tools, never the checker's target -------------------------------------
+
+
+def test_servers_is_one_example_that_names_no_host(spec: dict[str, Any]) -> None:
+    (server,) = spec["servers"]
+    assert urlsplit(server["url"]).hostname.endswith(".invalid")  # RFC 6761: never resolves
+    assert "example" in server["description"]
+
+
+def test_without_a_base_url_a_run_checks_the_bundled_reference_server_not_the_specs_servers(tmp_path: Path) -> None:
+    result = conformance_cli("run", "--budget", "quick", "--only", "HTTP-05", "-q", "--report-dir", "out", cwd=tmp_path)
+    run = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["run"]
+    assert result.returncode == 0, result.stderr
+    assert run["reference_server"] is True
+    assert urlsplit(run["target"]).hostname == "127.0.0.1"
+
+
+def test_the_schemathesis_engine_drops_the_specs_servers(spec: dict[str, Any]) -> None:
+    from conformance.checker.profile import make_profile
+    from conformance.checker.schema_fuzz import target_spec
+
+    profile = make_profile({"base_url": "https://target.test", "partner_key": "p", "developer_key": "d"})
+    state = SimpleNamespace(spec=spec, profile=profile, run_tag="t")
+    assert "servers" in spec
+    assert "servers" not in target_spec(state)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.catalogue import ids
 from conformance.checker.profile import ConfigError
 from conformance.checker.results import Results
+from conformance.contract.catalogue import ids
 
 if TYPE_CHECKING:
     from conformance.checker.runner import RunOutcome

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -38,9 +38,9 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from conformance.checker.evidence import Exchange, Redactor, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.raw_request import RawRequest, send_raw
+from conformance.contract.facts import CONTRACT, MAX_LIST_LIMIT
 
-COLLECTION_PATH = "/api/v1/partner/webHooks"
-MAX_BODY_BYTES = 8 * 1024 * 1024  # read no more of one answer than this
+MAX_ANSWER_BYTES = 8 * 1024 * 1024  # read no more of one answer than this (not VALID-10's limit on a request)
 READ_PIECE = 64 * 1024  # bytes read at a time
 ANSWER_TIMEOUTS = 3  # a whole answer must arrive within this many request timeouts (a trickle cannot hold a run)
 MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After is capped (and the run's time budget still holds)
@@ -68,7 +68,7 @@ class UploadRefused(Exception):
 
 class TransportError(Exception):
     """The target gave no answer the checker can judge: refused, reset, timed out, cut off, larger than
-    MAX_BODY_BYTES, still 429 after the retries; or the request was not sent, its operation given up on."""
+    MAX_ANSWER_BYTES, still 429 after the retries; or the request was not sent, its operation given up on."""
 
     def __init__(self, message: str, exchange: Exchange) -> None:
         super().__init__(message)
@@ -118,7 +118,7 @@ Intent = Callable[[str | None, Any, Credentials, Exchange], Any]
 
 
 class AnswerTooLarge(requests.RequestException):
-    """The answer's body is larger than MAX_BODY_BYTES; its `response` keeps only the first piece read."""
+    """The answer's body is larger than MAX_ANSWER_BYTES; its `response` keeps only the first piece read."""
 
 
 class AnswerTooSlow(requests.ReadTimeout):
@@ -178,7 +178,7 @@ def raise_if_interrupted() -> None:
 
 class GuardedAdapter(HTTPAdapter):
     """requests' HTTP adapter with the checker's rules for reading an answer: the body is read whole before
-    `send` returns, at most MAX_BODY_BYTES of it (AnswerTooLarge beyond), and within ANSWER_TIMEOUTS request
+    `send` returns, at most MAX_ANSWER_BYTES of it (AnswerTooLarge beyond), and within ANSWER_TIMEOUTS request
     timeouts (AnswerTooSlow beyond: a server that trickles its answer cannot hold the run). Its requests can be
     cut from another thread (`interrupt`)."""
 
@@ -264,29 +264,33 @@ class TargetClient:
     def close(self) -> None:
         self._session.close()
 
-    # The five operations, named as in the spec.
+    # The five operations, named as in the spec; their methods and paths are the spec's.
     def create(self, body: Any, *, identity: Credentials | None = None, **kw: Any) -> Reply:
-        return self.call("POST", COLLECTION_PATH, json_body=body, identity=identity, operation="createWebHook", **kw)
+        return self.call_operation("createWebHook", json_body=body, identity=identity, **kw)
 
     def get(self, webhook_id: str, *, identity: Credentials | None = None, **kw: Any) -> Reply:
-        return self.call("GET", item_path(webhook_id), identity=identity, operation="getWebHook", **kw)
+        return self.call_operation("getWebHook", webhook_id, identity=identity, **kw)
 
     def update(self, webhook_id: str, body: Any, *, identity: Credentials | None = None, **kw: Any) -> Reply:
-        return self.call(
-            "PUT", item_path(webhook_id), json_body=body, identity=identity, operation="updateWebHook", **kw
-        )
+        return self.call_operation("updateWebHook", webhook_id, json_body=body, identity=identity, **kw)
 
     def delete(self, webhook_id: str, *, identity: Credentials | None = None, **kw: Any) -> Reply:
-        return self.call("DELETE", item_path(webhook_id), identity=identity, operation="deleteWebHook", **kw)
+        return self.call_operation("deleteWebHook", webhook_id, identity=identity, **kw)
 
     def list(self, params: dict[str, Any] | None = None, *, identity: Credentials | None = None, **kw: Any) -> Reply:
-        return self.call("GET", COLLECTION_PATH, params=params, identity=identity, operation="listWebHooks", **kw)
+        return self.call_operation("listWebHooks", params=params, identity=identity, **kw)
+
+    def call_operation(self, operation_id: str, webhook_id: str | None = None, **kw: Any) -> Reply:
+        """Call one operation of the spec by its operationId; ``webhook_id`` names the record of an item path."""
+        operation = CONTRACT.operation(operation_id)
+        path = operation.path_for(webhook_id) if webhook_id is not None else operation.path
+        return self.call(operation.method, path, operation=operation_id, **kw)
 
     def list_all(
         self,
         params: dict[str, Any] | None = None,
         *,
-        page: int = 100,
+        page: int = MAX_LIST_LIMIT,
         limit_pages: int = 50,
         identity: Credentials | None = None,
     ) -> list[Reply]:
@@ -384,7 +388,7 @@ class TargetClient:
         with self._lock:
             self.stats.requests += 1
         try:
-            answer = send_raw(self.profile.base_url, request, self.profile.timeout, MAX_BODY_BYTES)
+            answer = send_raw(self.profile.base_url, request, self.profile.timeout, MAX_ANSWER_BYTES)
         except TimeoutError:
             exchange.elapsed_ms = (time.monotonic() - started) * 1000
             raise self._failed(operation, exchange, f"no answer within {self.profile.timeout:g} s") from None
@@ -595,18 +599,9 @@ def page_values(reply: Reply) -> list[dict[str, Any]] | None:
     return [item for item in values if isinstance(item, dict)]
 
 
-def item_path(webhook_id: str) -> str:
-    """The item path for an id, every reserved character percent-encoded (dot-only ids too: a client
-    library would otherwise resolve `..` away before sending)."""
-    encoded = quote(webhook_id, safe="")
-    if set(webhook_id) <= {"."}:
-        encoded = encoded.replace(".", "%2E")
-    return f"{COLLECTION_PATH}/{encoded}"
-
-
 def _read_capped(response: requests.Response, deadline: float | None) -> bytes:
     """The body, read as it arrives (a slow trickle too): AnswerTooSlow past the deadline; AnswerTooLarge past
-    MAX_BODY_BYTES, or at once when the Content-Length announces more, its response keeping only the first
+    MAX_ANSWER_BYTES, or at once when the Content-Length announces more, its response keeping only the first
     piece (the evidence); a broken transfer raises what `response.content` would."""
     chunks, size = [], 0
     request = response.request
@@ -615,9 +610,9 @@ def _read_capped(response: requests.Response, deadline: float | None) -> bytes:
         while chunk := response.raw.read1(READ_PIECE, decode_content=True):
             chunks.append(chunk)
             size += len(chunk)
-            if size > MAX_BODY_BYTES or (announced.isdigit() and int(announced) > MAX_BODY_BYTES):
+            if size > MAX_ANSWER_BYTES or (announced.isdigit() and int(announced) > MAX_ANSWER_BYTES):
                 response._content = chunks[0]
-                raise AnswerTooLarge(f"an answer larger than {MAX_BODY_BYTES} bytes", response=response)
+                raise AnswerTooLarge(f"an answer larger than {MAX_ANSWER_BYTES} bytes", response=response)
             if deadline is not None and time.monotonic() > deadline:
                 raise AnswerTooSlow(f"the answer still arriving after {ANSWER_TIMEOUTS} timeouts", request=request)
     except ReadTimeoutError as error:
@@ -642,7 +637,7 @@ def _closed(error: requests.RequestException) -> bool:
 def unanswered_because(error: requests.RequestException, timeout: float) -> str:
     """Why a request got no answer the checker can judge, in one line, from what requests raised."""
     if isinstance(error, AnswerTooLarge):
-        return f"an answer larger than {MAX_BODY_BYTES} bytes: cut off, not judged"
+        return f"an answer larger than {MAX_ANSWER_BYTES} bytes: cut off, not judged"
     if isinstance(error, AnswerTooSlow):
         return f"the answer was still arriving after {ANSWER_TIMEOUTS * timeout:g} s"
     if isinstance(error, requests.ConnectTimeout):

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.catalogue import requirement
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
 from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
+from conformance.contract.catalogue import requirement
+from conformance.contract.facts import DEFAULT_EVENT_TYPE, MAX_LIST_LIMIT
 
 SECOND_KEY = "second-developer-key"
 
@@ -173,7 +174,7 @@ class Probe:
         """A valid create body; keyword arguments override or add fields."""
         base: dict[str, Any] = {
             "shopId": self.shop_id(),
-            "webHookType": "NEW_CONSUMER_ORDER",
+            "webHookType": DEFAULT_EVENT_TYPE,
             "webHookUrls": [self.webhook_url()],
             "url": self.webhook_url(),
         }
@@ -196,7 +197,9 @@ class Probe:
         record = reply.json_or_none()
         return record if reply.status == 200 and isinstance(record, dict) else None
 
-    def list_all(self, params: dict[str, Any] | None = None, page: int = 100, limit_pages: int = 50) -> list[Reply]:
+    def list_all(
+        self, params: dict[str, Any] | None = None, page: int = MAX_LIST_LIMIT, limit_pages: int = 50
+    ) -> list[Reply]:
         """Every page of a list, walking start = 0, page, 2*page, ... until a short page (bounded)."""
         return self.client.list_all(params, page=page, limit_pages=limit_pages)
 

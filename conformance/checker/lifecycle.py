@@ -39,11 +39,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
 from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange
 from conformance.checker.results import Finding
+from conformance.contract.catalogue import requirement
+from conformance.contract.facts import CLIENT_FIELDS, MAX_LIST_LIMIT, RECORD_FIELDS, webhook_types
 
 CHECK = "lifecycle"
 COVERS = (
@@ -65,20 +66,7 @@ COVERS = (
     "DELETE-03",
     "DELETE-04",
 )
-RECORD_FIELDS = (
-    "id",
-    "companyId",
-    "shopId",
-    "created",
-    "modified",
-    "deleted",
-    "updated",
-    "url",
-    "webHookType",
-    "webHookUrls",
-)
-CLIENT_FIELDS = ("shopId", "webHookType", "url", "webHookUrls")
-FULL_PAGE = 100  # the largest page the contract allows: the whole list of one of our shops in one call
+FULL_PAGE = MAX_LIST_LIMIT  # the largest page the contract allows: the whole list of one of our shops in one call
 MAX_PAGES = 50  # a bound on any walk, whatever the target answers
 GENERATE_SHARE = 0.35  # of the budget's time limit, for the whole engine
 SHRINK_SHARE = 0.03  # of the budget's time limit, for shrinking once something failed
@@ -674,12 +662,6 @@ def _run_machine(state: RunState, verdicts: Verdicts) -> None:
     except Exception as error:  # the violations are in `verdicts` already; anything else is a checker bug
         if not _expected_end(error):
             raise
-
-
-def webhook_types(spec: dict[str, Any]) -> tuple[str, ...]:
-    """The valid webHookType values, as the spec lists them."""
-    schema = spec.get("components", {}).get("schemas", {}).get("WebHookType", {})
-    return tuple(value for value in schema.get("enum", ()) if isinstance(value, str))
 
 
 def _expected_end(error: BaseException) -> bool:

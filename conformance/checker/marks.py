@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.profile import ConfigError
+from conformance.contract.facts import MAX_URL_LENGTH, WEBHOOK_ORIGIN
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 ANY_RUN_ID = r"[A-Za-z0-9][A-Za-z0-9_-]*"
-MAX_URL_LENGTH = 2048  # VALID-07: a URL is not made longer than this by its mark
 URL_FIELDS = ("webHookUrls", "url")
 
 
@@ -58,7 +58,7 @@ class RunMark:
 
     def url(self, *parts: object) -> str:
         """A valid webhook URL (https, public-looking host) that carries the mark."""
-        return "/".join([f"https://hooks.example.com/{self.segment}", *map(str, parts)])
+        return "/".join([f"{WEBHOOK_ORIGIN}/{self.segment}", *map(str, parts)])
 
     def is_run_shop(self, shop_id: Any) -> bool:
         """Whether a shopId is one of the run's own shops (or a variant that starts like one)."""

@@ -126,7 +126,7 @@ def yes(value: str | bool) -> bool:
 
 
 def _ids(value: str | list[str]) -> frozenset[str]:
-    from conformance.catalogue import ids  # late: the catalogue is only needed when the option is given
+    from conformance.contract.catalogue import ids  # late: the catalogue is only needed when the option is given
 
     items = value if isinstance(value, list) else re.split(r"[,\s]+", str(value))
     chosen = {item.strip().upper() for item in items if item and item.strip()}

@@ -15,8 +15,8 @@ import shlex
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from conformance.checker.client import COLLECTION_PATH
 from conformance.checker.evidence import Exchange, shell_arg
+from conformance.contract.facts import COLLECTION_PATH, ITEM_PATH
 
 if TYPE_CHECKING:
     from conformance.checker.results import Finding
@@ -64,7 +64,7 @@ def shell_script(finding: Finding) -> str:
     ]
     for name, step in reversed(created):
         headers = {key: value for key, value in step.request_headers.items() if key.lower() != "content-type"}
-        delete = Exchange("DELETE", f"{base}{COLLECTION_PATH}/${{{name}}}", headers, None)
+        delete = Exchange("DELETE", base + ITEM_PATH.format(webHookId=f"${{{name}}}"), headers, None)
         lines.append(f'if [ -n "${{{name}}}" ]; then {_curl(delete, base, {})} -o /dev/null; fi')
     return "\n".join(lines) + "\n"
 

@@ -13,9 +13,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.catalogue import Requirement, catalogue, requirement
 from conformance.checker.evidence import Exchange
 from conformance.checker.reproduction import shell_script
+from conformance.contract.catalogue import Requirement, catalogue, requirement
 
 MAX_FINDINGS_PER_REQUIREMENT = 5  # more of the same adds nothing for the reader; the count is kept
 

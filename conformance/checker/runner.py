@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.catalogue import catalogue
 from conformance.checker.baseline import BaselineComparison, read_baseline
 from conformance.checker.baseline import settle as settle_baseline
 from conformance.checker.budget import BUDGETS
@@ -54,7 +53,10 @@ from conformance.checker.profile import (
 )
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
-from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
+from conformance.contract.catalogue import catalogue
+from conformance.contract.facts import ContractFacts
+from conformance.contract.request_rules import RequestRules, as_update
+from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info
 
 Say = Callable[[str], None]
 Watch = Callable[[ClientStats, Results], None]
@@ -125,6 +127,7 @@ def run(
             listed = read_baseline(options.baseline, missing_ok=options.update_baseline)
         outcome.spec = spec_info(options.spec)
         spec = load_spec(options.spec)
+        ContractFacts.of(spec)  # a spec without a fact the engines read fails here, in one line, not mid-run
         with _target(target) as (profile, is_reference):
             outcome.profile, outcome.reference_server = profile, is_reference
             _check(profile, spec, options, seed, outcome, say, watch)
@@ -498,8 +501,6 @@ def _blame(state: RunState, found: Found) -> tuple[str, str] | None:
     if status is not None and 400 <= status < 500 and status != 429:
         return "VALID-06", f"a request answered {status} stores nothing"
     if status is None and write.operation in ("createWebHook", "updateWebHook"):
-        from conformance.checker.schema_fuzz import RequestRules, as_update  # late: the engine loads Schemathesis
-
         breaks = RequestRules.of(state.profile, state.spec).body_breaks(json.dumps(write.body).encode())
         if write.operation == "updateWebHook":
             breaks = [as_update(item) for item in breaks]

@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 import schemathesis
@@ -52,9 +49,7 @@ from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import IgnoredAuth, MissingHeaderNotRejected
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession
 
-from conformance.catalogue import requirement
 from conformance.checker.client import (
-    COLLECTION_PATH,
     MAX_429_RETRIES,
     SAFE_METHODS,
     RateLimiter,
@@ -66,9 +61,22 @@ from conformance.checker.client import (
 )
 from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange, clip
-from conformance.checker.profile import Credentials, TargetProfile
+from conformance.checker.profile import Credentials
 from conformance.checker.results import Finding
-from conformance.spec import SpecError
+from conformance.contract.facts import (
+    CLOUD_METADATA_ADDRESS,
+    CONTRACT,
+    DEFAULT_EVENT_TYPE,
+    INT64_MAX,
+    MAX_LIST_LIMIT,
+    MAX_URL_LENGTH,
+    VALIDATION_STATUSES,
+    WEBHOOK_HOST,
+    WEBHOOK_ORIGIN,
+    absent_record_id,
+    internal_hosts,
+)
+from conformance.contract.request_rules import Break, RequestRules, json_object, query_integers
 
 Say = Callable[[str], None]
 
@@ -77,31 +85,6 @@ EVIDENCE_PER_FINDING = 4  # exchanges kept per finding: the failing one and what
 NOISE_HEADERS = frozenset(
     {"user-agent", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
 )
-MAX_URLS, MAX_URL_LENGTH = 10, 2048
-MAX_LIMIT = 100  # a larger list limit is clamped to it (LIST-08)
-# VALID-08's list: loopback, private, link-local (which holds the cloud metadata address).
-INTERNAL_NETWORKS = tuple(
-    ip_network(net)
-    for net in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "::1/128")
-)
-QUERY_INTEGER = re.compile(r"[+-]?[0-9]+")
-INT64_MAX = 2**63 - 1  # a larger start or limit is past what the contract can be read to promise
-VALIDATION_STATUSES = frozenset({400, 413, 415})  # answers that say "your input is invalid"
-
-
-# -- the contract's rules for a request -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Break:
-    """A contract rule that a request breaks: the requirement and what about the request breaks it."""
-
-    requirement_id: str
-    reason: str
-
-    @property
-    def is_must(self) -> bool:
-        return requirement(self.requirement_id).level == "MUST"
 
 
 @dataclass
@@ -118,192 +101,9 @@ class Sent:
     @property
     def item_id(self) -> str | None:
         """The record id in an item path, decoded."""
-        if self.operation not in ("getWebHook", "updateWebHook", "deleteWebHook"):
+        if self.operation is None or not CONTRACT.operation(self.operation).on_a_record:
             return None
         return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
-
-
-@dataclass(frozen=True)
-class RequestRules:
-    """The contract's rules for a request, in the words the spec gives them: the event types, and which
-    record fields a client writes and which the server owns (`readOnly` in the spec)."""
-
-    profile: TargetProfile
-    event_types: frozenset[str]
-    client_fields: frozenset[str]
-    server_fields: frozenset[str]
-
-    @classmethod
-    def of(cls, profile: TargetProfile, spec: dict[str, Any]) -> RequestRules:
-        try:
-            schemas = spec["components"]["schemas"]
-            fields = schemas["PartnerWebHook"]["properties"]
-            event_types = frozenset(schemas["WebHookType"]["enum"])
-        except (KeyError, TypeError) as error:
-            raise SpecError(f"the spec lacks {error}, which the Schemathesis engine reads") from None
-        server = frozenset(name for name, schema in fields.items() if schema.get("readOnly"))
-        return cls(profile, event_types, frozenset(fields) - server, server)
-
-    def breaks(self, sent: Sent) -> list[Break]:
-        """Every rule the request breaks, MUST before SHOULD (empty: the contract calls it valid)."""
-        breaks = self.key_breaks(sent.headers)
-        if sent.operation == "createWebHook":
-            breaks += self.body_breaks(sent.body)
-        elif sent.operation == "updateWebHook":
-            breaks += [as_update(item) for item in self.body_breaks(sent.body)]
-        elif sent.operation == "listWebHooks":
-            breaks += self.query_breaks(urlsplit(sent.url).query)
-        return sorted(breaks, key=lambda item: not item.is_must)
-
-    def key_breaks(self, headers: CaseInsensitiveDict) -> list[Break]:
-        """AUTH-01 for a key left out, AUTH-02 for a key that is not the profile's."""
-        profile = self.profile
-        known = {
-            profile.partner_key_header: {profile.partner_key},
-            "Authorization": {profile.developer_key, profile.second_developer_key or profile.developer_key},
-        }
-        breaks = []
-        for header, keys in known.items():
-            sent = headers.get(header)
-            if sent is None:
-                breaks.append(Break("AUTH-01", f"no `{header}` header"))
-            elif sent not in keys:
-                breaks.append(Break("AUTH-02", f"an unknown key in `{header}`"))
-        return breaks
-
-    def body_breaks(self, raw: bytes | None) -> list[Break]:
-        """The rules of VALID-01 to VALID-05 and VALID-07 to VALID-09 that a create body breaks."""
-        body, problem = _json_object(raw)
-        if problem:
-            return [Break("VALID-04", problem)]
-        assert body is not None
-        breaks = _urls_breaks(body)
-        if body.get("url") is not None:
-            breaks += [Break(item.requirement_id, f"url: {item.reason}") for item in url_breaks(body["url"])]
-        kind = body.get("webHookType")
-        if kind is not None and not isinstance(kind, str):
-            breaks.append(Break("VALID-05", f"webHookType is a JSON {_json_type(kind)}"))
-        elif kind is not None and kind not in self.event_types:
-            breaks.append(Break("VALID-03", f"webHookType {_short(kind)} is not an event type"))
-        shop = body.get("shopId")
-        if shop is not None and not isinstance(shop, str):
-            breaks.append(Break("VALID-05", f"shopId is a JSON {_json_type(shop)}"))
-        return breaks
-
-    def query_breaks(self, query: str) -> list[Break]:
-        """The LIST-06 rules a list query breaks. A repeated or empty parameter is left alone: the contract
-        does not say whether `start=` or `start=1&start=2` is an error or the default."""
-        params = parse_qs(query, keep_blank_values=True)
-        breaks = []
-        for name, lowest in (("start", 0), ("limit", 1)):
-            values = params.get(name, [])
-            if len(values) != 1 or values[0] == "":
-                continue
-            if not QUERY_INTEGER.fullmatch(values[0]):
-                breaks.append(Break("LIST-06", f"{name}={_short(values[0])} is not an integer"))
-            elif int(values[0]) < lowest:
-                breaks.append(Break("LIST-06", f"{name}={values[0]} is below {lowest}"))
-        kinds = params.get("type", [])
-        if len(kinds) == 1 and kinds[0] and kinds[0] not in self.event_types:
-            breaks.append(Break("LIST-06", f"type={_short(kinds[0])} is not an event type"))
-        return breaks
-
-    def unknown_fields(self, body: dict[str, Any] | None) -> list[str]:
-        """The body's fields that are neither a client's nor the server's."""
-        return sorted(set(body or {}) - self.client_fields - self.server_fields)
-
-
-def _urls_breaks(body: dict[str, Any]) -> list[Break]:
-    urls = body.get("webHookUrls")
-    if urls is None or urls == []:
-        return [Break("VALID-01", "webHookUrls is missing, null or empty")]
-    if not isinstance(urls, list):
-        return [Break("VALID-05", f"webHookUrls is a JSON {_json_type(urls)}, not an array")]
-    breaks = [
-        Break(item.requirement_id, f"webHookUrls[{index}]: {item.reason}")
-        for index, url in enumerate(urls)
-        for item in url_breaks(url)
-    ]
-    if len(urls) > MAX_URLS:
-        breaks.append(Break("VALID-07", f"webHookUrls has {len(urls)} items, more than {MAX_URLS}"))
-    if all(isinstance(item, str) for item in urls) and len(set(urls)) != len(urls):
-        breaks.append(Break("VALID-07", "webHookUrls repeats a URL"))
-    return breaks
-
-
-def url_breaks(value: Any) -> list[Break]:
-    """VALID-02 for what is not an absolute http(s) URL; else VALID-07, -09 or -08 for the SHOULD it breaks.
-
-    Only what is plainly not an absolute http(s) URL counts against the MUST (no scheme or another one, no
-    host); odd but parseable URLs are left alone, since the contract does not say more.
-    """
-    if not isinstance(value, str):
-        return [Break("VALID-02", f"a JSON {_json_type(value)}, not a URL")]
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return [Break("VALID-02", f"{_short(value)} does not parse as a URL")]
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return [Break("VALID-02", f"{_short(value)} is not an absolute http or https URL")]
-    breaks = []
-    if len(value) > MAX_URL_LENGTH:
-        breaks.append(Break("VALID-07", f"a URL of {len(value)} characters, more than {MAX_URL_LENGTH}"))
-    if parts.scheme.lower() == "http":
-        breaks.append(Break("VALID-09", f"{_short(value)} is plain http"))
-    if _is_internal(host):
-        breaks.append(Break("VALID-08", f"{_short(value)} points to a loopback, private or link-local host"))
-    return breaks
-
-
-def _is_internal(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        address: IPv4Address | IPv6Address = ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in INTERNAL_NETWORKS if network.version == address.version)
-
-
-def query_integers(query: str, name: str) -> list[int]:
-    """The integer values of one query parameter."""
-    return [int(value) for value in parse_qs(query).get(name, []) if QUERY_INTEGER.fullmatch(value)]
-
-
-def as_update(item: Break) -> Break:
-    """On an update, VALID-01 to VALID-05 are UPDATE-06 (the SHOULDs keep their own IDs)."""
-    if item.requirement_id in ("VALID-01", "VALID-02", "VALID-03", "VALID-04", "VALID-05"):
-        return Break("UPDATE-06", f"{item.reason} ({item.requirement_id})")
-    return item
-
-
-def _json_object(raw: bytes | None) -> tuple[dict[str, Any] | None, str | None]:
-    """The body as a JSON object, or why it is not one."""
-    if not raw:
-        return None, "no body"
-    try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, "a body that is not JSON"
-    if not isinstance(value, dict):
-        return None, f"a JSON {_json_type(value)}, not an object"
-    return value, None
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_type(value: Any) -> str:
-    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
-
-
-def _short(value: str, limit: int = 60) -> str:
-    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 # -- what each built-in check's verdict means ------------------------------------------------------------
@@ -357,7 +157,7 @@ def _positive_data(seen: Seen) -> list[Break]:
         return []
     operation, sent = seen.sent.operation, seen.sent
     if operation == "createWebHook" and (seen.failure is not None or 200 <= seen.status < 300):
-        unknown = seen.rules.unknown_fields(_json_object(sent.body)[0])
+        unknown = seen.rules.unknown_fields(json_object(sent.body)[0])
         if unknown:
             return [Break("CREATE-07", f"a valid body with the unknown field(s) {', '.join(unknown[:5])}")]
         return [Break("CREATE-01", "a valid body")]
@@ -366,7 +166,7 @@ def _positive_data(seen: Seen) -> list[Break]:
         numbers = query_integers(query, "start") + query_integers(query, "limit")
         if any(abs(number) > INT64_MAX for number in numbers):
             return []
-        if any(limit > MAX_LIMIT for limit in query_integers(query, "limit")):
+        if any(limit > MAX_LIST_LIMIT for limit in query_integers(query, "limit")):
             return [Break("LIST-08", "a limit above 100, to be clamped")]
         return [Break("LIST-01", "a valid query")]
     return _item_answer(seen)
@@ -378,7 +178,7 @@ def _item_answer(seen: Seen) -> list[Break]:
     if record_id is None:
         return []
     if operation == "updateWebHook":
-        body, _ = _json_object(seen.sent.body)
+        body, _ = json_object(seen.sent.body)
         if body is not None and "id" in body and body["id"] != record_id:
             return []  # the contract lets a server reject a body id that differs from the path
         if seen.rules.unknown_fields(body):
@@ -679,14 +479,9 @@ class ObservedTransport:
     def operation_of(self, method: str, url: str) -> str | None:
         """The spec operation a request reaches, by its actual method and path (not the case's intent)."""
         path = urlsplit(url).path
-        if not path.startswith(self._base_path + COLLECTION_PATH):
+        if not path.startswith(self._base_path):
             return None
-        rest = path[len(self._base_path + COLLECTION_PATH) :]
-        if rest == "":
-            return {"GET": "listWebHooks", "POST": "createWebHook"}.get(method)
-        if rest.count("/") == 1 and len(rest) > 1:
-            return {"GET": "getWebHook", "PUT": "updateWebHook", "DELETE": "deleteWebHook"}.get(method)
-        return None
+        return CONTRACT.operation_at(method, path[len(self._base_path) :])
 
     def _track(self, sent: Sent) -> None:
         if not 200 <= sent.reply.status < 300:
@@ -947,19 +742,15 @@ def _body_hint(reply: Reply) -> str:
 EDGE_VALUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contract-urls": (
         (
-            "http://hooks.example.com/wc/plain-http",  # VALID-09
-            "https://127.0.0.1/wc",  # VALID-08
-            "https://localhost/wc",
-            "https://[::1]/wc",
-            "https://10.0.0.8/wc",
-            "https://192.168.1.20/wc",
-            "https://169.254.169.254/latest/meta-data",
+            f"http://{WEBHOOK_HOST}/wc/plain-http",  # VALID-09
+            *(f"https://{host}/wc" for host in internal_hosts()),  # VALID-08
+            f"https://{CLOUD_METADATA_ADDRESS}/latest/meta-data",
             "/wc/relative",  # VALID-02
-            "hooks.example.com/wc/no-scheme",
+            f"{WEBHOOK_HOST}/wc/no-scheme",
             "javascript:alert(1)",
-            "ftp://hooks.example.com/wc",
+            f"ftp://{WEBHOOK_HOST}/wc",
             "file:///etc/passwd",
-            "https://hooks.example.com/" + "w" * 2100,  # VALID-07
+            f"{WEBHOOK_ORIGIN}/" + "w" * MAX_URL_LENGTH,  # VALID-07
         ),
         ("body.webHookUrls[*]", "body.url"),
     ),
@@ -982,7 +773,7 @@ def anchor_record(state: RunState) -> str | None:
     which says nothing about UPDATE-01 or UPDATE-06); None when the target would not create one."""
     body = {
         "shopId": state.new_shop_id(),
-        "webHookType": "NEW_CONSUMER_ORDER",
+        "webHookType": DEFAULT_EVENT_TYPE,
         "webHookUrls": [state.mark.url("schemathesis")],
     }
     try:
@@ -1057,13 +848,15 @@ def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Co
 
 
 def target_spec(state: RunState) -> dict[str, Any]:
-    """The spec as this target needs it: its partner key header, and no sample id that a record could have."""
+    """The spec as this target needs it: no `servers`, its partner key header, and no sample id that a record
+    could have."""
     spec = copy.deepcopy(state.spec)
+    spec.pop("servers", None)  # an example for other tools: the target is the profile's base URL, always
     schemes = spec.get("components", {}).get("securitySchemes", {})
     for scheme in schemes.values():
         if scheme.get("in") == "header" and scheme.get("name", "").lower() != "authorization":
             scheme["name"] = state.profile.partner_key_header
-    absent = f"wc-{state.run_tag}-no-such-record"
+    absent = absent_record_id(state.run_tag)
     return _replace_strings(spec, {sample: absent for sample in _sample_ids(spec)})
 
 

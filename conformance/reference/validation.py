@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from conformance.contract.spec import load_spec
 from conformance.reference.errors import PlantedCrash
-from conformance.spec import load_spec
 
 # The 11 event types, as the spec (the one place they are written) enumerates them.
 WEBHOOK_TYPES: tuple[str, ...] = tuple(load_spec()["components"]["schemas"]["WebHookType"]["enum"])

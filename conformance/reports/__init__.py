@@ -17,6 +17,7 @@ from conformance.checker.evidence import Redactor
 from conformance.checker.profile import option_values, target_words
 from conformance.checker.run_options import rerun_arguments
 from conformance.checker.verdict import completeness_of
+from conformance.contract.document import REQUIREMENTS_DOCUMENT
 from conformance.reports.html import render_html
 from conformance.reports.junit import render_junit
 from conformance.reports.markdown import render_markdown
@@ -103,6 +104,7 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
             "requests": outcome.requests,
             "options": _options(outcome),
             "notes": outcome.notes,
+            "requirements_document": REQUIREMENTS_DOCUMENT,
         },
         "requirements": requirements,
         "coverage": [

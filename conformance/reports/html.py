@@ -17,6 +17,7 @@ import re
 from html import escape
 from typing import Any
 
+from conformance.contract.document import REQUIREMENTS_LINK
 from conformance.reports.digest import (
     KNOWN_FAILURE,
     LEVELS,
@@ -543,6 +544,7 @@ def _run(report: dict[str, Any]) -> str:
         ("Started", run["started"]),
         ("Duration", f"{run['duration_seconds']:.3f} s"),
         ("HTTP requests", run["requests"]),
+        ("Requirements", REQUIREMENTS_LINK),
     ]
     if report["error"]:
         facts.append(("Error", report["error"]))

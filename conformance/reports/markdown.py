@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conformance.contract.document import REQUIREMENTS_LINK
 from conformance.reports.digest import (
     KNOWN_FAILURE,
     LEVELS,
@@ -40,7 +41,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", f"**The run could not complete:** {_text(report['error'])}"]
     if incomplete_line(report):
         lines += ["", f"**{_text(incomplete_line(report))}**"]
-    lines += ["", _run_line(report), "", *_counts_table(report)]
+    lines += ["", _run_line(report), "", f"What each requirement means: {REQUIREMENTS_LINK}."]
+    lines += ["", *_counts_table(report)]
     rows = failed_rows(report)
     if rows:
         lines += ["", "### Failed requirements", "", "| Requirement | Level | Reason |", "|---|---|---|"]

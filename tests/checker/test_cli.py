@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support import conformance_cli, free_port
 
-from conformance.catalogue import ids
+from conformance.contract.catalogue import ids
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

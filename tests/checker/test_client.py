@@ -17,14 +17,14 @@ from conformance.checker.client import (
     ANSWER_TIMEOUTS,
     GIVE_UP_AFTER,
     MAX_429_RETRIES,
-    MAX_BODY_BYTES,
+    MAX_ANSWER_BYTES,
     RateLimiter,
     TargetClient,
     TransportError,
     interrupt,
-    item_path,
 )
 from conformance.checker.profile import TargetProfile
+from conformance.contract.facts import item_path
 
 
 class _Scripted(BaseHTTPRequestHandler):
@@ -190,7 +190,7 @@ def test_an_answer_announced_larger_than_the_cap_is_not_read(hostile_server) -> 
     client = _client(server.base_url)
     started = time.monotonic()
 
-    with pytest.raises(TransportError, match=f"larger than {MAX_BODY_BYTES} bytes") as raised:
+    with pytest.raises(TransportError, match=f"larger than {MAX_ANSWER_BYTES} bytes") as raised:
         client.list()
 
     assert time.monotonic() - started < 2

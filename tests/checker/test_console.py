@@ -116,8 +116,8 @@ def test_the_checkers_own_filter_and_guard_are_explained_in_the_console_and_ever
     from conformance.checker.profile import TargetProfile
     from conformance.checker.results import Results
     from conformance.checker.schema_fuzz import VerdictRecorder
+    from conformance.contract.spec import load_spec
     from conformance.reports import write_reports
-    from conformance.spec import load_spec
 
     profile = TargetProfile("http://127.0.0.1:9", "partner", "developer")
     state = RunState(profile, TargetClient(profile), Results(1), BUDGETS["quick"], 1, "t35t", load_spec())

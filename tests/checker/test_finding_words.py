@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from conformance.catalogue import requirement
 from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.contract.catalogue import requirement
 
 SCENARIOS_ONLY = (SCENARIOS_ENGINE,)
 

@@ -22,8 +22,8 @@ from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
+from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
-from conformance.spec import load_spec
 
 SEED = 1234
 QUICK = BUDGETS["quick"]

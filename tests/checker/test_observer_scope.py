@@ -10,7 +10,7 @@ from conformance.checker.evidence import Exchange
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import Credentials
 from conformance.checker.results import Results
-from conformance.spec import load_spec
+from conformance.contract.spec import load_spec
 
 
 def _judge(method: str, status: int, body: bytes, *, api_call: bool = True) -> Results:

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.checker.client import COLLECTION_PATH, Reply, TargetClient, TransportError
+from conformance.checker.client import Reply, TargetClient, TransportError
 from conformance.checker.profile import TargetProfile
 from conformance.checker.raw_request import RawRequest, request_bytes
+from conformance.contract.facts import COLLECTION_PATH
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 

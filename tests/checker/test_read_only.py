@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from support import conformance_cli, count_methods
 
-from conformance.catalogue import ids
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import SAFE_METHODS, TargetClient, WriteRefused
 from conformance.checker.context import RunState, Scenario
@@ -26,6 +25,7 @@ from conformance.checker.runner import (
     run,
     run_scenario,
 )
+from conformance.contract.catalogue import ids
 from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 

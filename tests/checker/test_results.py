@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.catalogue import catalogue
 from conformance.checker.results import MAX_FINDINGS_PER_REQUIREMENT, Finding, Results
 from conformance.checker.verdict import ExitCode, completeness_of, verdict_of
+from conformance.contract.catalogue import catalogue
 
 
 def test_unexercised_requirement_is_not_run_never_passed() -> None:

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.catalogue import ids
 from conformance.checker.context import SCENARIOS
 from conformance.checker.results import Finding
 from conformance.checker.runner import SCENARIOS_ENGINE, SWEEP_CHECK
 from conformance.checker.scenarios import create, edges_json, edges_urls, validation
+from conformance.contract.catalogue import ids
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 

@@ -22,7 +22,7 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.client import TargetClient
 from conformance.checker.context import RunState
 from conformance.checker.ledger import Cleanup, Ledger
-from conformance.checker.marks import MAX_URL_LENGTH, RunMark
+from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import make_profile
 from conformance.checker.results import Results
@@ -32,13 +32,13 @@ from conformance.checker.schema_fuzz import (
     EDGE_VALUES,
     ForeignRecordWrite,
     ObservedTransport,
-    RequestRules,
     selected_operations,
     target_spec,
-    url_breaks,
 )
+from conformance.contract.facts import MAX_URL_LENGTH
+from conformance.contract.request_rules import RequestRules, url_breaks
+from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
-from conformance.spec import load_spec
 
 SEED = 1234
 PROFILE = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
@@ -216,7 +216,7 @@ def test_every_check_that_is_off_says_why() -> None:
 
 
 def test_the_engine_covers_only_catalogue_requirements() -> None:
-    from conformance.catalogue import ids
+    from conformance.contract.catalogue import ids
 
     assert set(COVERS) <= set(ids())
 

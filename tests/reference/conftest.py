@@ -22,9 +22,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from conformance.contract.spec import load_spec
 from conformance.reference.app import RunningServer, start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
-from conformance.spec import load_spec
 
 SPEC_URI = "urn:partner-webhooks"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

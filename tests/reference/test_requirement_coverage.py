@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conformance.catalogue import ids
+from conformance.contract.catalogue import ids
 
 REQUIREMENT_MODULES = sorted(Path(__file__).parent.glob("test_requirements_*.py"))
 

@@ -26,7 +26,7 @@ from written_reports import (
     check_target_and_report,
 )
 
-from conformance.checker.client import COLLECTION_PATH
+from conformance.contract.facts import COLLECTION_PATH
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ XSD (tests/reports/junit-10.xsd); a known fault shows up as its requirement fail
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 import xmlschema
 from written_reports import HOSTILE_BODY, REPORT_FILES, SEED, WrittenRun, junit_schema
 
-from conformance.catalogue import ids
+from conformance.contract.catalogue import ids
+from conformance.contract.document import REQUIREMENTS_DOCUMENT
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 from conformance.reports.schema import schema_errors
 
@@ -210,3 +212,10 @@ def _case(junit_text: str, requirement_id: str):
 
     root = ET.fromstring(junit_text)
     return next(case for case in root.iter("testcase") if case.get("name", "").startswith(requirement_id))
+
+
+def test_every_report_names_the_requirements_document(clean_run: WrittenRun) -> None:
+    """A reader of any report finds what each requirement means: docs/requirements.md."""
+    assert json.loads(clean_run.text("report.json"))["run"]["requirements_document"] == REQUIREMENTS_DOCUMENT
+    assert f"What each requirement means: {REQUIREMENTS_DOCUMENT} in the" in clean_run.text("report.md")
+    assert f"<dt>Requirements</dt><dd>{REQUIREMENTS_DOCUMENT} in the" in clean_run.text("report.html")

@@ -9,6 +9,7 @@ from typing import Any
 
 from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
+from conformance.contract.facts import absent_record_id
 
 
 @scenario("AUTH-01", "AUTH-03")
@@ -30,7 +31,7 @@ def unknown_keys_get_401(probe: Probe) -> None:
 @scenario("AUTH-01", "AUTH-02", writes=False)
 def reads_without_valid_keys_get_401(probe: Probe) -> None:
     """A list, and a GET of an id no record has, without a key or with a wrong one: 401 (writes nothing)."""
-    shop_id, absent_id = probe.shop_id(), f"wc-{probe.state.run_tag}-no-such-record"
+    shop_id, absent_id = probe.shop_id(), absent_record_id(probe.state.run_tag)
     for requirement_id, identities in (
         ("AUTH-01", missing_keys(probe.primary)),
         ("AUTH-02", unknown_keys(probe.primary)),

@@ -11,28 +11,11 @@ from typing import Any
 from conformance.checker.client import Reply
 from conformance.checker.context import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.contract.facts import CLIENT_FIELDS, MAX_URL_LENGTH, MAX_URLS, ContractFacts, webhook_types
 
-CLIENT_FIELDS = ("url", "shopId", "webHookType", "webHookUrls")
 CLOCK_SKEW_MS = 5 * 60 * 1000  # CONTRACT.md's default allowed clock skew (CREATE-05)
-MAX_URLS = 10  # VALID-07's limits: a body right at them is still valid
-MAX_URL_LENGTH = 2048
 # Below this an epoch timestamp is in seconds, not milliseconds (1e11 ms is March 1973; 1e11 s is year 5138).
 SECONDS_BELOW = 10**11
-
-
-def webhook_types(spec: dict[str, Any]) -> tuple[str, ...]:
-    """The valid `webHookType` values, as the spec's `WebHookType` enum lists them."""
-    schema = spec.get("components", {}).get("schemas", {}).get("WebHookType", {})
-    values = tuple(schema.get("enum", ()))
-    if not values:
-        raise ScenarioAborted("the spec lists no webHookType values (components.schemas.WebHookType.enum)")
-    return values
-
-
-def record_fields(spec: dict[str, Any]) -> tuple[str, ...]:
-    """The fields of a PartnerWebHook, as the spec's `PartnerWebHook` schema names them."""
-    schema = spec.get("components", {}).get("schemas", {}).get("PartnerWebHook", {})
-    return tuple(schema.get("properties", {}))
 
 
 def now_ms() -> int:
@@ -200,7 +183,7 @@ def _create_and_check(
 
 def _is_full_record(probe: Probe, reply: Reply, record: Any) -> bool:
     """CREATE-01: the answer is the stored PartnerWebHook: an object with every field and a non-empty id."""
-    fields = record_fields(probe.state.spec)
+    fields = ContractFacts.of(probe.state.spec).record_fields
     missing = [name for name in fields if not isinstance(record, dict) or name not in record]
     has_id = isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"] != ""
     return probe.expect(

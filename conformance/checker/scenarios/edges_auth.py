@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, item_path
+from conformance.checker.client import Reply, UploadRefused
 from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
 from conformance.checker.scenarios.auth import missing_keys, shop_total, unknown_keys
-from conformance.checker.scenarios.validation import MAX_BODY_BYTES
+from conformance.contract.facts import CONTRACT, MAX_REQUEST_BODY_BYTES, Operation
 
 DEEP = 10_000
 
@@ -56,7 +56,9 @@ def body_kinds(valid: dict[str, Any]) -> list[BodyKind]:
         BodyKind("a text/plain body", b"not json", (("Content-Type", "text/plain"),)),
         BodyKind(f"JSON nested {DEEP} deep", b"[" * DEEP + b"]" * DEEP),
         BodyKind(
-            "a body over 1 MiB", (text[:-1] + ', "wcPadding": "' + "x" * MAX_BODY_BYTES + '"}').encode(), oversize=True
+            "a body over 1 MiB",
+            (text[:-1] + ', "wcPadding": "' + "x" * MAX_REQUEST_BODY_BYTES + '"}').encode(),
+            oversize=True,
         ),
     ]
 
@@ -70,13 +72,14 @@ def keys_are_judged_before_the_body(probe: Probe) -> None:
     record = probe.read(record["id"]) or record
     total_before = shop_total(probe, shop)
     identities = _identities(probe)
-    paths = {
-        "create": ("POST", COLLECTION_PATH, "createWebHook"),
-        "update": ("PUT", item_path(record["id"]), "updateWebHook"),
-        "list": ("GET", f"{COLLECTION_PATH}?shopId={shop}", "listWebHooks"),
-        "get": ("GET", item_path(record["id"]), "getWebHook"),
-        "delete": ("DELETE", item_path(record["id"]), "deleteWebHook"),
+    aims = {  # the delete last: it removes the record
+        "create": "createWebHook",
+        "update": "updateWebHook",
+        "list": "listWebHooks",
+        "get": "getWebHook",
+        "delete": "deleteWebHook",
     }
+    paths = {name: _request_line(CONTRACT.operation(operation), record["id"], shop) for name, operation in aims.items()}
     writes: list[Reply] = []
     turn = 0
     for kind in body_kinds(probe.body(shopId=shop)):
@@ -108,6 +111,14 @@ def keys_are_judged_before_the_body(probe: Probe) -> None:
                 if method != "GET":
                     writes.append(reply)
     _expect_nothing_done(probe, record, shop, total_before, writes)
+
+
+def _request_line(operation: Operation, record_id: str, shop: str) -> tuple[str, str, str]:
+    """Method, path and operationId of a request aimed at ``operation``: a list is of the scenario's shop."""
+    path = operation.path_for(record_id)
+    if operation.method == "GET" and not operation.on_a_record:
+        path += f"?shopId={shop}"
+    return operation.method, path, operation.id
 
 
 def _identities(probe: Probe) -> list[tuple[str, str, Credentials]]:

@@ -21,12 +21,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, TransportError, UploadRefused, item_path
+from conformance.checker.client import Reply, TransportError, UploadRefused
 from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
 from conformance.checker.raw_request import RawRequest
-from conformance.checker.scenarios.http import ITEM_TEMPLATE, expect_allow
-from conformance.checker.scenarios.validation import MAX_BODY_BYTES
+from conformance.checker.scenarios.http import expect_allow
+from conformance.contract.facts import (
+    COLLECTION_PATH,
+    CONTRACT,
+    ITEM_PATH,
+    MAX_REQUEST_BODY_BYTES,
+    PATH_METHODS,
+    absent_record_id,
+    item_path,
+)
 
 MALFORMED = b'{"start": 0,'
 JSON_TYPE = {"Content-Type": "application/json"}
@@ -35,9 +43,8 @@ JSON_TYPE = {"Content-Type": "application/json"}
 BODY_ON_A_READ = {**JSON_TYPE, "Connection": "close"}
 # By method: the requirement a wrong answer to an odd item path breaks, and the operation it aims at.
 ITEM_METHODS = {
-    "GET": ("READ-02", "getWebHook"),
-    "PUT": ("UPDATE-05", "updateWebHook"),
-    "DELETE": ("DELETE-03", "deleteWebHook"),
+    method: (requirement_id, CONTRACT.operation_on(method, ITEM_PATH).id)
+    for method, requirement_id in (("GET", "READ-02"), ("PUT", "UPDATE-05"), ("DELETE", "DELETE-03"))
 }
 
 
@@ -86,8 +93,9 @@ def every_method_on_every_path(probe: Probe) -> None:
     so 401 passes too); HEAD (of the list, our record and an id no record has)
     gets 405 or the GET's status, and 401 or 405 without keys; CONNECT gets an answer."""
     record = probe.create()
-    paths = {COLLECTION_PATH: COLLECTION_PATH, ITEM_TEMPLATE: item_path(record["id"])}
-    other = {COLLECTION_PATH: ("PUT", "DELETE"), ITEM_TEMPLATE: ("POST",)}
+    paths = {COLLECTION_PATH: COLLECTION_PATH, ITEM_PATH: item_path(record["id"])}
+    defined = frozenset().union(*PATH_METHODS.values())
+    other = {template: sorted(defined - PATH_METHODS[template]) for template in paths}  # the other path's
     keyless = Credentials(None, None)
     for template, path in paths.items():
         for method in other[template]:
@@ -100,7 +108,7 @@ def every_method_on_every_path(probe: Probe) -> None:
             if probe.expect_status("HTTP-05", reply, allowed, what) and reply.status == 405:
                 expect_allow(probe, reply, method, template)
         _expect_head(probe, template, path)
-    _expect_head(probe, ITEM_TEMPLATE, item_path(f"wc-{probe.state.run_tag}-no-such-record"))
+    _expect_head(probe, ITEM_PATH, item_path(absent_record_id(probe.state.run_tag)))
     _expect_connect(probe)
 
 
@@ -113,7 +121,7 @@ def bodies_on_get_and_delete_are_ignored(probe: Probe) -> None:
         return
     bodies = {"a malformed JSON body": MALFORMED}
     if probe.budget.wide_edges:  # a server may reset a connection whose big body it does not read: wide runs only
-        bodies["a body over 1 MiB"] = b'{"x": "' + b"x" * MAX_BODY_BYTES + b'"}'
+        bodies["a body over 1 MiB"] = b'{"x": "' + b"x" * MAX_REQUEST_BODY_BYTES + b'"}'
     for what, data in bodies.items():
         try:
             _read_and_delete_with_a_body(probe, record, what, data)
@@ -124,25 +132,14 @@ def bodies_on_get_and_delete_are_ignored(probe: Probe) -> None:
 
 def _read_and_delete_with_a_body(probe: Probe, record: dict[str, Any], what: str, data: bytes) -> None:
     """A list, a GET and a DELETE carrying `data`: each answered as without it (or 413 when it is oversize)."""
-    big = len(data) > MAX_BODY_BYTES
+    big = len(data) > MAX_REQUEST_BODY_BYTES
     allowed_extra = {413} if big else set()
-    listed = probe.client.call(
-        "GET",
-        COLLECTION_PATH,
-        params={"shopId": record.get("shopId")},
-        data=data,
-        headers=BODY_ON_A_READ,
-        operation="listWebHooks",
-        refusable_upload=big,
+    listed = probe.client.call_operation(
+        "listWebHooks", params={"shopId": record.get("shopId")}, data=data, headers=BODY_ON_A_READ, refusable_upload=big
     )
     probe.expect_status("LIST-01", listed, {200} | allowed_extra, f"a list with {what}")
-    read = probe.client.call(
-        "GET",
-        item_path(record["id"]),
-        data=data,
-        headers=BODY_ON_A_READ,
-        operation="getWebHook",
-        refusable_upload=big,
+    read = probe.client.call_operation(
+        "getWebHook", record["id"], data=data, headers=BODY_ON_A_READ, refusable_upload=big
     )
     probe.expect_status("READ-01", read, {200} | allowed_extra, f"a GET of a record with {what}")
     if read.status == 200:
@@ -150,13 +147,8 @@ def _read_and_delete_with_a_body(probe: Probe, record: dict[str, Any], what: str
             "READ-01", read.json_or_none() == record, f"the record for a GET with {what}", read.text[:200], read
         )
     victim = probe.create()
-    gone = probe.client.call(
-        "DELETE",
-        item_path(victim["id"]),
-        data=data,
-        headers=BODY_ON_A_READ,
-        operation="deleteWebHook",
-        refusable_upload=big,
+    gone = probe.client.call_operation(
+        "deleteWebHook", victim["id"], data=data, headers=BODY_ON_A_READ, refusable_upload=big
     )
     probe.expect_status("DELETE-01", gone, {200, 204} | allowed_extra, f"a DELETE of a record with {what}")
     if gone.status == 413:

@@ -18,12 +18,12 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, item_path
+from conformance.checker.client import Reply, UploadRefused
 from conformance.checker.context import Probe, scenario
 from conformance.checker.scenarios.records import fresh_record
-from conformance.checker.scenarios.validation import MAX_BODY_BYTES, Case, run_corpus
+from conformance.checker.scenarios.validation import Case, run_corpus
+from conformance.contract.facts import CLIENT_FIELDS, MAX_REQUEST_BODY_BYTES
 
-CLIENT_FIELDS = ("url", "shopId", "webHookType", "webHookUrls")
 JSON_TYPE = {"Content-Type": "application/json"}
 DEEP = 10_000  # nesting depth of a deeply nested unknown field
 LONG = 900 * 1024  # characters of a long string in an unknown field: under the 1 MiB limit
@@ -60,13 +60,8 @@ def json_the_server_may_refuse_is_answered_either_way(probe: Probe) -> None:
     nesting and a very long string: 2xx or 400 where RFC 8259 leaves it open, 2xx where it does not; an
     accepted body is echoed as sent."""
     for edge in either_bodies(probe):
-        reply = probe.client.call(
-            "POST",
-            COLLECTION_PATH,
-            data=edge.data,
-            headers=JSON_TYPE,
-            operation="createWebHook",
-            body_shell=edge.body_shell,
+        reply = probe.client.call_operation(
+            "createWebHook", data=edge.data, headers=JSON_TYPE, body_shell=edge.body_shell
         )
         _expect_edge(probe, edge, reply, "CREATE-02")
 
@@ -76,7 +71,7 @@ def case_variant_field_names_are_unknown_fields(probe: Probe) -> None:
     """`shopid: 5` and `WEBHOOKTYPE: "x"` beside valid fields are ignored (2xx, fields as sent); `WebHookUrls`
     beside `webHookUrls` never replaces it. (`WEBHOOKURLS` alone is in the refused corpus: no `webHookUrls`.)"""
     for edge in case_variant_bodies(probe):
-        reply = probe.client.call("POST", COLLECTION_PATH, data=edge.data, headers=JSON_TYPE, operation="createWebHook")
+        reply = probe.client.call_operation("createWebHook", data=edge.data, headers=JSON_TYPE)
         _expect_edge(probe, edge, reply, "CREATE-02")
 
 
@@ -89,12 +84,11 @@ def update_bodies_get_the_same_json_rules(probe: Probe) -> None:
     for case in refused_bodies(probe, shop, "an update body"):
         requirement_id = "VALID-10" if case.requirement_id == "VALID-10" else "UPDATE-06"
         try:
-            reply: Reply | None = probe.client.call(
-                "PUT",
-                item_path(record["id"]),
+            reply: Reply | None = probe.client.call_operation(
+                "updateWebHook",
+                record["id"],
                 data=case.raw if case.raw is not None else _text(case.body).encode(),
                 headers=JSON_TYPE,
-                operation="updateWebHook",
                 body_shell=case.body_shell,
                 refusable_upload=case.oversize,
             )
@@ -128,7 +122,7 @@ def refused_bodies(probe: Probe, shop: str, call: str) -> list[Case]:
     without_urls = probe.body(shopId=shop)
     without_urls["WEBHOOKURLS"] = without_urls.pop("webHookUrls")
     padded_head = _text(probe.body(shopId=shop))
-    padding = MAX_BODY_BYTES + 1 - len(padded_head.encode())
+    padding = MAX_REQUEST_BODY_BYTES + 1 - len(padded_head.encode())
     cases = [
         Case("VALID-04", f"{call} followed by trailing data", raw=(text + " xyz").encode()),
         Case(
@@ -137,7 +131,7 @@ def refused_bodies(probe: Probe, shop: str, call: str) -> list[Case]:
         Case("VALID-01", f"{call} with `WEBHOOKURLS` instead of `webHookUrls`", without_urls),
         Case(
             "VALID-10",
-            f"{call} padded with whitespace to {MAX_BODY_BYTES + 1} bytes (over 1 MiB)",
+            f"{call} padded with whitespace to {MAX_REQUEST_BODY_BYTES + 1} bytes (over 1 MiB)",
             raw=(padded_head + " " * padding).encode(),
             allowed=frozenset({413, 400}),
             oversize=True,

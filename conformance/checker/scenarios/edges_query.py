@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from conformance.checker.client import COLLECTION_PATH, Reply, page_values
+from conformance.checker.client import Reply, page_values
 from conformance.checker.context import Probe, scenario
 from conformance.checker.raw_request import RawRequest
 from conformance.checker.scenarios.edges_http import send_outside_the_api
-from conformance.checker.scenarios.listing import MAX_LIMIT
+from conformance.contract.facts import COLLECTION_PATH, INT64_MAX, MAX_LIST_LIMIT
 
 # Not decimal integers (LIST-06): each gets 400 for start and for limit.
 NOT_INTEGERS = {
@@ -34,7 +34,7 @@ NOT_INTEGERS = {
     "": "an empty value",
     "1;2": "a semicolon",
 }
-WITHIN_64_BITS = (2**53 + 1, 2**63 - 1)  # must be taken exactly
+WITHIN_64_BITS = (2**53 + 1, INT64_MAX)  # must be taken exactly
 # (value, what): either accepted or 400; accepted, `start` is past the end and `limit` clamps.
 EITHER_WAY = {
     "%2B1": "a leading plus",
@@ -108,7 +108,7 @@ def empty_shop_id_matches_only_the_empty_shop_id(probe: Probe) -> None:
     """`shopId=` is a filter for the empty shopId (exact match), not the absence of a filter: a record of
     another shop must not be listed."""
     record = probe.create()  # a record whose shopId is not empty, which the filter must leave out
-    reply = _list(probe, Query("shopId=&limit=100", "shopId= (the empty shopId)"))
+    reply = _list(probe, Query(f"shopId=&limit={MAX_LIST_LIMIT}", "shopId= (the empty shopId)"))
     probe.client.delete(record["id"])  # not left for the final cleanup: it has enough to do on a flaky target
     if not probe.expect_status("LIST-04", reply, 200, "a list with shopId= (the empty shopId)"):
         return
@@ -131,7 +131,7 @@ def _list(probe: Probe, query: Query) -> Reply:
 def _expect_either_way(probe: Probe, reply: Reply, name: str, what: str) -> None:
     body = _body(reply)
     # Taken, `+1` and `01` are the limit 1, and a limit beyond 64 bits clamps to 100 (LIST-08).
-    taken_limit_ok = reply.status != 200 or name != "limit" or body.get("limit") in (1, MAX_LIMIT)
+    taken_limit_ok = reply.status != 200 or name != "limit" or body.get("limit") in (1, MAX_LIST_LIMIT)
     ok = reply.status in (200, 400) and taken_limit_ok
     probe.expect(
         "LIST-06",
@@ -157,8 +157,8 @@ def _expect_clamped(probe: Probe, reply: Reply, limit: int) -> None:
     body = _body(reply)
     probe.expect(
         "LIST-08",
-        reply.status == 200 and body.get("limit") == MAX_LIMIT,
-        f"200 with limit {MAX_LIMIT} for limit={limit}",
+        reply.status == 200 and body.get("limit") == MAX_LIST_LIMIT,
+        f"200 with limit {MAX_LIST_LIMIT} for limit={limit}",
         f"status {reply.status}, limit {body.get('limit')!r}",
         reply,
     )

@@ -11,23 +11,25 @@ from conformance.checker.context import Probe, scenario
 from conformance.checker.scenarios.edges_json import expect_update_refused
 from conformance.checker.scenarios.records import fresh_record
 from conformance.checker.scenarios.validation import Case, run_corpus
+from conformance.contract.facts import WEBHOOK_HOST, WEBHOOK_ORIGIN
 
 
 def lenient_urls(probe: Probe) -> dict[str, str]:
     """Not absolute URLs, each with this run's tag (so a stored one is traced to its request), by what."""
     path = f"wc/{probe.state.run_tag}/{probe.check}"
+    tabbed = WEBHOOK_HOST.replace(".", "\t.", 1)  # a tab inside the host
     return {
-        "no slashes after the scheme": f"https:hooks.example.com/{path}/a",
+        "no slashes after the scheme": f"https:{WEBHOOK_HOST}/{path}/a",
         "one slash after the scheme": f"https:/{path}/b",
         "no host": f"https://:443/{path}/c",
-        "backslashes": f"https:\\\\hooks.example.com\\{path}\\d",
-        "a leading space": f" https://hooks.example.com/{path}/e",
-        "a trailing space": f"https://hooks.example.com/{path}/f ",
-        "a tab inside": f"https://hooks.exa\tmple.com/{path}/g",
-        "a newline inside": f"https://hooks.example.com/{path}/h\n",
-        "a space in the path": f"https://hooks.example.com/{path}/a b",
-        "angle brackets in the path": f"https://hooks.example.com/{path}/<x>",
-        "a control character": f"https://hooks.example.com/{path}/\x01",
+        "backslashes": f"https:\\\\{WEBHOOK_HOST}\\{path}\\d",
+        "a leading space": f" {WEBHOOK_ORIGIN}/{path}/e",
+        "a trailing space": f"{WEBHOOK_ORIGIN}/{path}/f ",
+        "a tab inside": f"https://{tabbed}/{path}/g",
+        "a newline inside": f"{WEBHOOK_ORIGIN}/{path}/h\n",
+        "a space in the path": f"{WEBHOOK_ORIGIN}/{path}/a b",
+        "angle brackets in the path": f"{WEBHOOK_ORIGIN}/{path}/<x>",
+        "a control character": f"{WEBHOOK_ORIGIN}/{path}/\x01",
     }
 
 

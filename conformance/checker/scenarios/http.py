@@ -14,17 +14,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, item_path
+from conformance.checker.client import Reply
 from conformance.checker.context import Probe, scenario
+from conformance.contract.facts import COLLECTION_PATH, ITEM_PATH, MAX_REQUEST_BODY_BYTES, PATH_METHODS, item_path
 
-ITEM_TEMPLATE = COLLECTION_PATH + "/{webHookId}"
-# The methods each path defines (CONTRACT.md); every other method gets 405 there (HTTP-05).
-PATH_METHODS = {COLLECTION_PATH: frozenset({"GET", "POST"}), ITEM_TEMPLATE: frozenset({"GET", "PUT", "DELETE"})}
 # Methods no path defines: three real ones and one made up. HEAD is left out: its answer has no body, so it
 # could not carry the Error body that every 4xx needs (HTTP-03).
 UNDEFINED_METHODS = ("PATCH", "OPTIONS", "TRACE", "FOO")
 DEEP = 10_000  # nesting depth of the deep JSON bodies
-OVER_LIMIT = 1024 * 1024 + 1  # bytes: a body over VALID-10's 1 MiB
+OVER_LIMIT = MAX_REQUEST_BODY_BYTES + 1  # bytes: a body over VALID-10's 1 MiB
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -46,7 +44,7 @@ class Malformed:
 def undefined_methods_get_405(probe: Probe) -> None:
     """PATCH, OPTIONS, TRACE and a made-up method on both paths: 405 naming the path's methods in `Allow`."""
     record = probe.create()
-    paths = {COLLECTION_PATH: COLLECTION_PATH, ITEM_TEMPLATE: item_path(record["id"])}
+    paths = {COLLECTION_PATH: COLLECTION_PATH, ITEM_PATH: item_path(record["id"])}
     for template, path in paths.items():
         for method in UNDEFINED_METHODS:
             reply = probe.client.call(method, path)

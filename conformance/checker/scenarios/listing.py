@@ -20,11 +20,11 @@ from urllib.parse import urlencode
 
 from conformance.checker.client import Reply, page_values
 from conformance.checker.context import Probe, scenario
+from conformance.contract.facts import CLIENT_FIELDS, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 
 # Three of the 11 types, for records that type filters must tell apart. Rarely used ones, so that a
 # company's own records of other types show up should a target ignore the filter.
 TYPES = ("UPDATE_PRODUCT", "CANCEL_TRANSACTION", "NEW_MEMBER")
-MAX_LIMIT = 100  # the contract's clamp (LIST-08) and default limit (LIST-01)
 MAX_WALK_PAGES = 25  # a walk over a big user-given shop raises its limit rather than its page count
 EVIDENCE_PAGES = 6  # pages of a walk attached to a finding; more add length, not insight
 
@@ -150,7 +150,7 @@ def _snapshot(probe: Probe, shop: str) -> list[dict[str, Any]]:
 
 def _gather(probe: Probe, params: dict[str, Any]) -> tuple[list[Reply], list[dict[str, Any]], int | None]:
     """Every page of a list at the largest limit: (replies, values, total of the first page)."""
-    replies = probe.list_all(params, page=MAX_LIMIT)
+    replies = probe.list_all(params, page=MAX_LIST_LIMIT)
     values: list[dict[str, Any]] = []
     total = None
     for reply in replies:
@@ -218,7 +218,7 @@ def _expect_defaults(probe: Probe, shop: str, expected: int) -> None:
     """Without start and limit, the list starts at 0 with limit 100 (LIST-01)."""
     page = _list(probe, {"shopId": shop})
     if page is not None:
-        _expect_window(probe, page, 0, MAX_LIMIT)
+        _expect_window(probe, page, 0, DEFAULT_LIST_LIMIT)
         _expect_total(probe, page.reply, page.total, expected, f"shopId={shop}")
 
 
@@ -228,7 +228,8 @@ def _expect_defaults(probe: Probe, shop: str, expected: int) -> None:
 def _walk_limits(total: int, page_records: int) -> list[int]:
     """Limits for the walks: 1, 3 and one short of the records made, raised for a big shop."""
     floor = -(-total // MAX_WALK_PAGES)
-    return sorted({min(MAX_LIMIT, max(limit, floor)) for limit in (1, 3, max(1, page_records - 1), MAX_LIMIT)})
+    limits = (1, 3, max(1, page_records - 1), MAX_LIST_LIMIT)
+    return sorted({min(MAX_LIST_LIMIT, max(limit, floor)) for limit in limits})
 
 
 def _walk(probe: Probe, params: dict[str, Any], limit: int, expected: list[Any]) -> tuple[list[Any], Reply] | None:
@@ -310,14 +311,14 @@ def _expect_past_end(probe: Probe, shop: str, expected: int) -> None:
 
 def _expect_clamped(probe: Probe, shop: str) -> None:
     """LIST-08: a limit above 100 is answered, with at most 100 values and limit 100 in the body."""
-    for limit in (MAX_LIMIT + 1, 1000):
+    for limit in (MAX_LIST_LIMIT + 1, 1000):
         page = _list(probe, {"shopId": shop, "limit": limit}, "LIST-08")
         if page is None:
             continue
         probe.expect(
             "LIST-08",
-            page.limit == MAX_LIMIT and len(page.values) <= MAX_LIMIT,
-            f"limit {MAX_LIMIT} and at most {MAX_LIMIT} values for limit={limit}",
+            page.limit == MAX_LIST_LIMIT and len(page.values) <= MAX_LIST_LIMIT,
+            f"limit {MAX_LIST_LIMIT} and at most {MAX_LIST_LIMIT} values for limit={limit}",
             f"limit {page.limit}, {len(page.values)} values",
             page.reply,
         )
@@ -353,7 +354,7 @@ def _expect_type_filter(probe: Probe, kind: str, ours: list[dict[str, Any]]) -> 
 
     The company may hold any number of records of this type, so only the first page is read: our records
     must be on it when it is the whole list, and `total` can be no smaller than our count."""
-    page = _list(probe, {"type": kind, "limit": MAX_LIMIT}, "LIST-04")
+    page = _list(probe, {"type": kind, "limit": MAX_LIST_LIMIT}, "LIST-04")
     if page is None:
         return
     strays = [value for value in page.values if value.get("webHookType") != kind]
@@ -399,10 +400,9 @@ def _expect_listed_as(probe: Probe, shop: str, record: dict[str, Any], what: str
     """LIST-07: the shop's list shows this record with the client fields the write acknowledged."""
     replies, values, _ = _gather(probe, {"shopId": shop})
     listed = next((value for value in values if value.get("id") == record["id"]), None)
-    fields = ("shopId", "webHookType", "url", "webHookUrls")
     probe.expect(
         "LIST-07",
-        listed is not None and all(listed.get(name) == record.get(name) for name in fields),
+        listed is not None and all(listed.get(name) == record.get(name) for name in CLIENT_FIELDS),
         f"{what} listed at once as the write answered it",
         lambda: "it is not listed" if listed is None else f"it is listed as {listed}",
         *replies[:EVIDENCE_PAGES],

@@ -16,6 +16,7 @@ from typing import Any
 from conformance.checker.client import Reply
 from conformance.checker.context import Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.contract.facts import webhook_types
 
 MADE_UP_COMPANY = "wc-no-such-company"
 WALK_PAGE = 100
@@ -412,18 +413,13 @@ def differences(expected: dict[str, Any], actual: Any) -> str:
 
 def changed_client_fields(probe: Probe, record: dict[str, Any]) -> dict[str, Any]:
     """New values for every client field of the record (the shop too, unless only one `--shop-id` is given)."""
-    types = [item for item in webhook_types(probe) if item != record.get("webHookType")]
+    types = [item for item in webhook_types(probe.state.spec) if item != record.get("webHookType")]
     return {
         "shopId": probe.shop_id(),
         "url": probe.webhook_url(),
         "webHookType": probe.rng.choice(types),
         "webHookUrls": [probe.webhook_url(), probe.webhook_url()],
     }
-
-
-def webhook_types(probe: Probe) -> list[str]:
-    """The valid webHookType values, as the spec lists them."""
-    return list(probe.state.spec["components"]["schemas"]["WebHookType"]["enum"])
 
 
 def remove_revived(probe: Probe, reply: Reply, webhook_id: str) -> None:

@@ -14,21 +14,16 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, page_values
+from conformance.checker.client import Reply, UploadRefused, page_values
 from conformance.checker.context import Probe, scenario
-from conformance.checker.scenarios.create import MAX_URL_LENGTH, MAX_URLS, webhook_types
-
-MAX_BODY_BYTES = 1024 * 1024  # VALID-10: 1 MiB
-# Hosts a webhook must not point at (VALID-08): loopback by name, v4 and v6, private, link-local/metadata.
-INTERNAL_HOSTS = (
-    "localhost",
-    "127.0.0.1",
-    "127.1.2.3",
-    "[::1]",
-    "10.0.0.1",
-    "172.16.0.1",
-    "192.168.1.1",
-    "169.254.169.254",
+from conformance.contract.facts import (
+    CLOUD_METADATA_ADDRESS,
+    MAX_REQUEST_BODY_BYTES,
+    MAX_URL_LENGTH,
+    MAX_URLS,
+    WEBHOOK_HOST,
+    internal_hosts,
+    webhook_types,
 )
 
 
@@ -77,10 +72,10 @@ def non_http_urls_get_400(probe: Probe) -> None:
     segment = probe.state.mark.segment  # marks even the URLs that are not http(s)
     not_absolute = [
         f"/{segment}/relative",
-        f"hooks.example.com/{segment}/no-scheme",
+        f"{WEBHOOK_HOST}/{segment}/no-scheme",
         "javascript:alert(1)",
         f"file:///{segment}/etc/passwd",
-        f"ftp://hooks.example.com/{segment}/ftp",
+        f"ftp://{WEBHOOK_HOST}/{segment}/ftp",
     ]
     cases = [
         Case("VALID-02", f"a create body with `webHookUrls` {_json([bad])}", probe.body(shopId=shop, webHookUrls=[bad]))
@@ -212,9 +207,9 @@ def internal_hosts_get_400(probe: Probe) -> None:
             f"a create body with the internal webhook URL {url}",
             probe.body(shopId=shop, webHookUrls=[url]),
         )
-        for url in (f"https://{host}/{segment}/internal" for host in INTERNAL_HOSTS)
+        for url in (f"https://{host}/{segment}/internal" for host in internal_hosts())
     ]
-    metadata = f"https://169.254.169.254/latest/meta-data/{segment}"
+    metadata = f"https://{CLOUD_METADATA_ADDRESS}/latest/meta-data/{segment}"
     cases.append(
         Case("VALID-08", f"a create body with the internal url {metadata}", probe.body(shopId=shop, url=metadata))
     )
@@ -242,7 +237,7 @@ def oversize_body_gets_413(probe: Probe) -> None:
     shop = probe.shop_id()
     head = json.dumps(probe.body(shopId=shop, wcPadding=""), ensure_ascii=False)[:-2]  # up to the padding
     tail = '"}'
-    size = MAX_BODY_BYTES + 1
+    size = MAX_REQUEST_BODY_BYTES + 1
     shell = f"printf %s {shlex.quote(head)}; head -c {size} /dev/zero | tr '\\0' x; printf %s {shlex.quote(tail)}"
     case = Case(
         "VALID-10",
@@ -280,12 +275,10 @@ def run_corpus(probe: Probe, shop_id: str, cases: list[Case]) -> None:
 
 def _send(probe: Probe, case: Case) -> Reply:
     if case.raw is not None:
-        return probe.client.call(
-            "POST",
-            COLLECTION_PATH,
+        return probe.client.call_operation(
+            "createWebHook",
             data=case.raw,
             headers={"Content-Type": case.content_type},
-            operation="createWebHook",
             body_shell=case.body_shell,
             refusable_upload=case.oversize,
         )

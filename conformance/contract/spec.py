@@ -17,7 +17,7 @@ import yaml
 
 SPEC_FILENAME = "partner-webhooks.yaml"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the `conformance` package
 
 
 class SpecError(ValueError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from typing import Literal
+from typing import Any, Literal
 
 Level = Literal["MUST", "SHOULD"]
 
@@ -28,13 +28,38 @@ class Requirement:
         return self.id.split("-", 1)[0]
 
 
+@dataclass(frozen=True)
+class Group:
+    """A group of requirements (the ID prefix), with the rules around them that the contract states."""
+
+    id: str
+    title: str
+    rules: str = ""  # Markdown: what a reader needs besides the requirements (defaults, bodies, exceptions)
+    operation: str | None = None  # the operationId the group is about, where it is about one
+
+
+@cache
+def _catalogue_file() -> dict[str, Any]:
+    import yaml  # late: importing the catalogue module (the CLI, the pytest plugin) must stay cheap
+
+    return yaml.safe_load(files("conformance.contract").joinpath("requirements.yaml").read_text(encoding="utf-8"))
+
+
 @cache
 def catalogue() -> tuple[Requirement, ...]:
     """All requirements, in the order CONTRACT.md lists them."""
-    import yaml  # late: importing the catalogue module (the CLI, the pytest plugin) must stay cheap
+    return tuple(Requirement(**entry) for entry in _catalogue_file()["requirements"])
 
-    raw = yaml.safe_load(files("conformance").joinpath("requirements.yaml").read_text(encoding="utf-8"))
-    return tuple(Requirement(**entry) for entry in raw["requirements"])
+
+@cache
+def groups() -> tuple[Group, ...]:
+    """The groups of requirements, in the contract's order."""
+    return tuple(Group(**entry) for entry in _catalogue_file()["groups"])
+
+
+def catalogue_text(name: str) -> str:
+    """One of the catalogue's texts for readers: ``levels`` (what MUST and SHOULD mean), ``staging_safety``."""
+    return str(_catalogue_file()[name])
 
 
 def requirement(requirement_id: str) -> Requirement:
