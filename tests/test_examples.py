@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.cli import build_parser
-from conformance.pytest_plugin import _plugin_flag, _run_options
+from conformance.faces.cli import build_parser
+from conformance.faces.pytest_plugin import _plugin_flag, _run_options
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -13,7 +13,7 @@ from conformance.checker.baseline import compare, read_baseline, updated_baselin
 from conformance.checker.profile import ConfigError, make_options
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
-from conformance.cli import main
+from conformance.faces.cli import main
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 BROKEN = "UPDATE-07"  # what the fault below breaks; checked by one scenario alone, so each run takes a moment

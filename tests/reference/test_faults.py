@@ -19,7 +19,7 @@ import requests
 
 from conformance.catalogue import catalogue
 from conformance.checker.raw_request import RawRequest, send_raw
-from conformance.cli import main
+from conformance.faces.cli import main
 from conformance.reference.api import COLLECTION_PATH, MAX_BODY_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.faults import FAULTS

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from conformance.checker.results import RequirementResult
     from conformance.checker.runner import RunOutcome
 
-SUITE_MODULE = Path(__file__).resolve().parent / "suite" / "test_requirements.py"
+SUITE_MODULE = Path(__file__).resolve().parent.parent / "suite" / "test_requirements.py"
 OUTCOME_FIXTURE = "conformance_outcome"
 RENAMED = {"base_url": "url"}  # `conformance run` options that the plugin names otherwise
 LEFT_TO_PYTEST = frozenset({"only", "skip"})  # selection is pytest's own (-k, -m)
