@@ -18,8 +18,8 @@ from typing import Any
 from conformance.checker.client import TargetClient
 from conformance.checker.ledger import GONE, Marked, delete_record, find_marked
 from conformance.checker.marks import RunMark
+from conformance.checker.options import add_target_arguments
 from conformance.checker.profile import ConfigError, TargetProfile, make_profile, resolve_options
-from conformance.checker.run_options import add_target_arguments
 
 
 class CleanupExit(IntEnum):

@@ -3,7 +3,7 @@
 Registered through the `pytest11` entry point, so it loads into every pytest session. Until the suite
 (`conformance.suite`) is collected it only adds its options, each mirroring a flag of `conformance run`
 (`--base-url` as `--conformance-url`, `--budget` as `--conformance-budget`, ...: read off the definition the
-CLI uses too, `conformance.checker.run_options`, so the two cannot drift), and imports nothing of the
+CLI uses too, `conformance.checker.options`, so the two cannot drift), and imports nothing of the
 checker. When the suite is collected:
 
 - every requirement of the catalogue is one item, named by its ID and text and marked `must` or `should`,
@@ -75,7 +75,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _run_options() -> list[argparse.Action]:
     """The options of `conformance run` that the plugin mirrors, as the CLI defines them."""
-    from conformance.checker.run_options import add_run_arguments  # light: argparse and the profile only
+    from conformance.checker.options import add_run_arguments  # light: argparse and the profile only
 
     parser = argparse.ArgumentParser(add_help=False)
     add_run_arguments(parser)

@@ -10,8 +10,8 @@ from typing import Any
 
 from conformance.checker.client import interrupt
 from conformance.checker.evidence import Redactor
+from conformance.checker.options import add_run_arguments
 from conformance.checker.profile import ConfigError, make_options, resolve_options
-from conformance.checker.run_options import add_run_arguments
 from conformance.checker.verdict import ExitCode
 from conformance.faces.console import RunConsole
 

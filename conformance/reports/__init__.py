@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.checker.evidence import Redactor
+from conformance.checker.options import rerun_arguments
 from conformance.checker.profile import option_values, target_words
-from conformance.checker.run_options import rerun_arguments
 from conformance.checker.verdict import completeness_of
 from conformance.reports.html import render_html
 from conformance.reports.junit import render_junit

@@ -100,8 +100,8 @@ def test_a_rerun_carries_every_option_but_keys_and_round_trips(tmp_path: Path) -
     import argparse
     import shlex
 
+    from conformance.checker.options import NOT_IN_A_RERUN, add_run_arguments, rerun_arguments
     from conformance.checker.profile import OPTIONS, option_values
-    from conformance.checker.run_options import NOT_IN_A_RERUN, add_run_arguments, rerun_arguments
 
     given = {
         "base_url": "http://target.example:8080",
