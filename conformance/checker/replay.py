@@ -1,4 +1,4 @@
-"""`conformance replay REPORT.json --finding ID`: does this finding still show?
+"""Does a finding of a report still show? (`conformance replay REPORT.json --finding ID`, in `faces.replay`)
 
 A finding is replayed from a clean start by the check that found it: a targeted scenario runs again alone (it
 creates the records it needs in the run's shops, sends its requests, judges the answers and deletes what it
@@ -10,14 +10,12 @@ cannot tell (the target is unreachable, rejects the keys, or the check could not
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.profile import ConfigError, RunOptions, check_base_url, resolve_options
+from conformance.checker.profile import RunOptions, check_base_url, resolve_options
 from conformance.checker.verdict import ExitCode
 
 
@@ -31,36 +29,6 @@ class ReplayVerdict:
 
     exit_code: ExitCode
     message: str
-
-
-def add_parser(subcommands: Any) -> None:
-    """Add the `replay` subcommand."""
-    parser = subcommands.add_parser(
-        "replay",
-        help="replay one finding of a report: does it still show?",
-        description="Replay one finding of a report.json from a clean start against the target (keys from "
-        "CONFORMANCE_PARTNER_KEY, CONFORMANCE_DEVELOPER_KEY and CONFORMANCE_SECOND_DEVELOPER_KEY).",
-        epilog="exit codes: 0 the failure no longer shows (fixed), 1 it shows again, 2 bad input, "
-        "3 cannot tell (target unreachable, keys rejected, the check could not run)",
-    )
-    parser.add_argument("report", type=Path, metavar="REPORT.json", help="a report.json that `conformance run` wrote")
-    parser.add_argument("--finding", required=True, metavar="ID", help="the finding's id, as report.json gives it")
-    parser.add_argument("--base-url", help="the target (default: the report's target)")
-    parser.set_defaults(handler=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Replay the finding; print one line; return the exit code."""
-    try:
-        report = read_report(args.report)
-        finding = finding_of(report, args.finding)
-        target = target_of(report, args.base_url)
-    except (ReplayError, ConfigError) as error:
-        print(f"conformance replay: error: {error}", file=sys.stderr)
-        return int(ExitCode.USAGE)
-    verdict = replay(report, finding, target)
-    print(f"{args.finding}: {verdict.message}")
-    return int(verdict.exit_code)
 
 
 def read_report(path: Path) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from conformance import __version__
-from conformance.checker import cleanup as cleanup_cli
-from conformance.checker import replay as replay_cli
+from conformance.faces import cleanup as cleanup_cli
+from conformance.faces import replay as replay_cli
 from conformance.faces import report as report_cli
 from conformance.faces import run as run_cli
 from conformance.faces import serve as serve_cli
