@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.catalogue import ids
-from conformance.checker.profile import ConfigError
+from conformance.checker.options import ConfigError
 from conformance.checker.results import Results
 
 if TYPE_CHECKING:

@@ -11,11 +11,12 @@ cannot tell (the target is unreachable, rejects the keys, or the check could not
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.profile import RunOptions, check_base_url, resolve_options
+from conformance.checker.options import RUN_OPTIONS, TARGET_OPTIONS, carried_from_report, resolve_options
+from conformance.checker.profile import check_base_url, make_options
 from conformance.checker.verdict import ExitCode
 
 
@@ -52,22 +53,17 @@ def finding_of(report: dict[str, Any], finding_id: str) -> dict[str, Any]:
     raise ReplayError(f"no finding {finding_id!r} in the report (its findings: {known})")
 
 
-def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
-    """The target options for the replay: the report's (without keys), keys from the environment."""
+def target_of(report: dict[str, Any], flags: dict[str, Any]) -> dict[str, Any]:
+    """The target options for the replay: those given (`flags`, by option name, None for not given), else the
+    report's (keys excepted: they come from the environment), then the environment and the config file."""
     run = report.get("run", {})
-    options = run.get("options", {})
-    if base_url is None:
+    given = {name: value for name, value in flags.items() if value is not None}
+    if "base_url" not in given:
         if run.get("reference_server") or not run.get("target"):
             raise ReplayError("the report's run checked the bundled reference server, which is gone: give --base-url")
-        base_url = run["target"]
-    flags = {
-        "base_url": check_base_url(base_url),
-        "partner_key_header": options.get("partner_key_header"),
-        "shop_id": options.get("shop_ids") or None,
-        "rate_limit": options.get("rate_limit"),
-        "timeout": options.get("timeout"),
-    }
-    return resolve_options({name: value for name, value in flags.items() if value is not None})
+        given["base_url"] = run["target"]
+    from_report = carried_from_report(run.get("options", {}), TARGET_OPTIONS)
+    return resolve_options(from_report | given | {"base_url": check_base_url(given["base_url"])})
 
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
@@ -86,7 +82,9 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
     else:  # the preflight's list call, which every run sends
         chosen, checks, covers = (SCENARIOS_ENGINE,), frozenset({"(none)"}), ()
     run_facts = report.get("run", {})
-    options = RunOptions(
+    carried = carried_from_report(run_facts.get("options", {}), RUN_OPTIONS)  # --read-only above all
+    options = replace(
+        make_options(carried),
         seed=finding.get("seed") if finding.get("seed") is not None else run_facts.get("seed"),
         budget=run_facts.get("budget") or "quick",
         only=frozenset({requirement_id, *covers}),

@@ -9,8 +9,8 @@ from typing import Any
 
 from conformance.checker.cleanup import CleanupExit, clean_up_run
 from conformance.checker.marks import RunMark
-from conformance.checker.options import add_target_arguments
-from conformance.checker.profile import ConfigError, make_profile, resolve_options
+from conformance.checker.options import OPTIONS, ConfigError, add_options, add_target_arguments, resolve_options
+from conformance.checker.profile import make_profile
 
 EPILOG = """\
 exit codes:
@@ -36,7 +36,7 @@ def add_parser(subcommands: Any) -> None:
     )
     add_target_arguments(parser)
     which = parser.add_argument_group("cleanup")
-    which.add_argument("--run-id", help="the run whose records to delete (its report's run.id, its first line)")
+    add_options(which, [OPTIONS["run_id"]], run_id="the run whose records to delete (its report's run.id)")
     which.add_argument(
         "--all-runs", action="store_true", help="every record that carries any run's mark, instead of one run's"
     )

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.profile import ConfigError
+from conformance.checker.options import TARGET_OPTIONS, ConfigError, add_options
 from conformance.checker.replay import ReplayError, finding_of, read_report, replay, target_of
 from conformance.checker.verdict import ExitCode
 
@@ -25,7 +25,8 @@ def add_parser(subcommands: Any) -> None:
     )
     parser.add_argument("report", type=Path, metavar="REPORT.json", help="a report.json that `conformance run` wrote")
     parser.add_argument("--finding", required=True, metavar="ID", help="the finding's id, as report.json gives it")
-    parser.add_argument("--base-url", help="the target (default: the report's target)")
+    target = parser.add_argument_group("target (default: the report's, keys from the environment)")
+    add_options(target, TARGET_OPTIONS, base_url="the target (default: the report's target)")
     parser.set_defaults(handler=handle)
 
 
@@ -34,7 +35,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         report = read_report(args.report)
         finding = finding_of(report, args.finding)
-        target = target_of(report, args.base_url)
+        target = target_of(report, {option.name: getattr(args, option.name) for option in TARGET_OPTIONS})
     except (ReplayError, ConfigError) as error:
         print(f"conformance replay: error: {error}", file=sys.stderr)
         return int(ExitCode.USAGE)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.options import resolve_options
+from conformance.checker.profile import make_options
 from conformance.checker.runner import RunOutcome, run
 from conformance.faces.console import RunConsole
 from conformance.reference.app import RunningServer

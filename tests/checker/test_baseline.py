@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from conformance.checker.baseline import compare, read_baseline, updated_baseline
-from conformance.checker.profile import ConfigError, make_options
+from conformance.checker.options import ConfigError
+from conformance.checker.profile import make_options
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.faces.cli import main
