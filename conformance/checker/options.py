@@ -2,18 +2,18 @@
 default and help, and whether the report and a rerun carry it.
 
 Everything else is generated from the table: the flags of `conformance run`, `conformance cleanup` and
-`conformance replay` and the pytest plugin's `--conformance-*` (`argparse_settings`), the merge of flags,
-`CONFORMANCE_*` variables and the config file (`resolve_options`), the defaults of `TargetProfile` and
-`RunOptions` (`default_of`), the report's `options` (`report_options`), the rerun command (`rerun_arguments`),
-the options part of `report.schema.json` (`options_schema`) and README's option table (`markdown_table`).
-A new option is one row here; `tests/checker/test_option_table.py` round-trips every row through all of them.
+`conformance replay` (`faces.flags`) and the pytest plugin's `--conformance-*` (`Option.argparse_settings`),
+the merge of flags, `CONFORMANCE_*` variables and the config file (`resolve_options`), the defaults of
+`TargetProfile` and `RunOptions` (`default_of`), the report's `options` (`report_options`), the rerun command
+(`rerun_arguments`), the options part of `report.schema.json` (`options_schema`) and README's option table
+(`markdown_table`). A new option is one row here; `tests/checker/test_option_table.py` round-trips every row
+through all of them.
 
-Light on purpose (argparse, the budgets, the run id's syntax): the pytest plugin reads it in every session.
+Light on purpose (the budgets, the run id's syntax): the pytest plugin reads it in every session.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -296,30 +296,6 @@ RUN_OPTIONS = tuple(option for option in OPTIONS.values() if not option.target)
 def default_of(name: str) -> Any:
     """The option's default: what `TargetProfile` and `RunOptions` hold when it is not given."""
     return OPTIONS[name].default
-
-
-# -- the command line -----------------------------------------------------------------------------------------
-
-
-def add_options(group: Any, options: tuple[Option, ...] | list[Option], **helps: str) -> None:
-    """Add the flags of `options` to an argparse parser or group; `helps` gives a face's own words for one."""
-    for option in options:
-        group.add_argument(option.flag, dest=option.name, **option.argparse_settings(helps.get(option.name)))
-
-
-def add_target_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """Add the options that say how to reach the target (`conformance run` and `conformance cleanup`)."""
-    target = parser.add_argument_group("target")
-    add_options(target, TARGET_OPTIONS)
-    return target
-
-
-def add_run_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """Add the target and run options to `parser`; returns the `run` group (for a face's own options)."""
-    add_target_arguments(parser)
-    how = parser.add_argument_group("run")
-    add_options(how, RUN_OPTIONS)
-    return how
 
 
 # -- flags, environment and config file -----------------------------------------------------------------------

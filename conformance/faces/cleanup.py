@@ -9,8 +9,9 @@ from typing import Any
 
 from conformance.checker.cleanup import CleanupExit, clean_up_run
 from conformance.checker.marks import RunMark
-from conformance.checker.options import OPTIONS, ConfigError, add_options, add_target_arguments, resolve_options
+from conformance.checker.options import OPTIONS, ConfigError, resolve_options
 from conformance.checker.profile import make_profile
+from conformance.faces.flags import add_options, add_target_arguments
 
 EPILOG = """\
 exit codes:

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.options import TARGET_OPTIONS, ConfigError, add_options
+from conformance.checker.options import TARGET_OPTIONS, ConfigError
 from conformance.checker.replay import ReplayError, finding_of, read_report, replay, target_of
 from conformance.checker.verdict import ExitCode
+from conformance.faces.flags import add_options
 
 
 def add_parser(subcommands: Any) -> None:
