@@ -157,7 +157,7 @@ class Option:
     attribute: str = ""  # the field of TargetProfile/RunOptions, and the report's key, when not `name`
     metavar: str | None = None
     aliases: tuple[str, ...] = ()  # other keys the config file may use
-    secret: bool = False  # a key: never in argv, a report or a rerun (only the variable that holds it)
+    secret: bool = False  # a key: never in a report or a rerun command (only the variable that holds it)
     not_reported: str = ""  # why the report's options leave it out ("": they show it)
     not_rerun: str = ""  # why a rerun command leaves it out ("": it carries it)
     not_in_plugin: str = ""  # why the pytest plugin has no `--conformance-*` for it ("": it has)
