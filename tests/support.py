@@ -38,7 +38,7 @@ def conformance_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) ->
     """`conformance ARGS` in a subprocess, with no CONFORMANCE_* variables but those in `env`."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith("CONFORMANCE_")}
     return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *args],
+        [sys.executable, "-m", "conformance.faces.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

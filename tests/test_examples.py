@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.cli import build_parser
-from conformance.pytest_plugin import _plugin_flag, _run_options
+from conformance.faces.cli import build_parser
+from conformance.faces.pytest_plugin import plugin_options
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -68,7 +68,7 @@ def test_the_readme_commands_are_real() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Use it", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"`((?:pytest|conformance) [^`]+)`", section)
-    plugin_flags = {_plugin_flag(action.dest) for action in _run_options()}
+    plugin_flags = {option.plugin_flag for option in plugin_options()}
     assert any(command.startswith("pytest --pyargs conformance.suite") for command in commands)
     for command in commands:
         argv = shlex.split(command)

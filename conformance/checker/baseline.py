@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.checker.profile import ConfigError
+from conformance.checker.options import ConfigError
 from conformance.checker.results import Results
 from conformance.contract.catalogue import ids
 

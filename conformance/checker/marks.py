@@ -16,10 +16,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.profile import ConfigError
 from conformance.contract.facts import MAX_URL_LENGTH, WEBHOOK_ORIGIN
 
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # a run id as given (`--run-id`, checked by `options`)
 ANY_RUN_ID = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 URL_FIELDS = ("webHookUrls", "url")
 
@@ -27,16 +26,6 @@ URL_FIELDS = ("webHookUrls", "url")
 def new_run_id() -> str:
     """A fresh run id, unique enough that two runs never share one."""
     return secrets.token_hex(6)
-
-
-def check_run_id(value: str) -> str:
-    """The run id as given; ConfigError when it cannot mark shop ids and URLs safely."""
-    text = str(value).strip()
-    if not RUN_ID.fullmatch(text):
-        raise ConfigError(
-            f"--run-id must be 1 to 40 letters, digits, '_' or '-' (starting with a letter or digit), not {value!r}"
-        )
-    return text
 
 
 @dataclass(frozen=True)

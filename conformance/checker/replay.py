@@ -1,4 +1,4 @@
-"""`conformance replay REPORT.json --finding ID`: does this finding still show?
+"""Does a finding of a report still show? (`conformance replay REPORT.json --finding ID`, in `faces.replay`)
 
 A finding is replayed from a clean start by the check that found it: a targeted scenario runs again alone (it
 creates the records it needs in the run's shops, sends its requests, judges the answers and deletes what it
@@ -10,14 +10,13 @@ cannot tell (the target is unreachable, rejects the keys, or the check could not
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.profile import ConfigError, RunOptions, check_base_url, resolve_options
+from conformance.checker.options import RUN_OPTIONS, TARGET_OPTIONS, carried_from_report, resolve_options
+from conformance.checker.profile import check_base_url, make_options
 from conformance.checker.verdict import ExitCode
 
 
@@ -31,36 +30,6 @@ class ReplayVerdict:
 
     exit_code: ExitCode
     message: str
-
-
-def add_parser(subcommands: Any) -> None:
-    """Add the `replay` subcommand."""
-    parser = subcommands.add_parser(
-        "replay",
-        help="replay one finding of a report: does it still show?",
-        description="Replay one finding of a report.json from a clean start against the target (keys from "
-        "CONFORMANCE_PARTNER_KEY, CONFORMANCE_DEVELOPER_KEY and CONFORMANCE_SECOND_DEVELOPER_KEY).",
-        epilog="exit codes: 0 the failure no longer shows (fixed), 1 it shows again, 2 bad input, "
-        "3 cannot tell (target unreachable, keys rejected, the check could not run)",
-    )
-    parser.add_argument("report", type=Path, metavar="REPORT.json", help="a report.json that `conformance run` wrote")
-    parser.add_argument("--finding", required=True, metavar="ID", help="the finding's id, as report.json gives it")
-    parser.add_argument("--base-url", help="the target (default: the report's target)")
-    parser.set_defaults(handler=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Replay the finding; print one line; return the exit code."""
-    try:
-        report = read_report(args.report)
-        finding = finding_of(report, args.finding)
-        target = target_of(report, args.base_url)
-    except (ReplayError, ConfigError) as error:
-        print(f"conformance replay: error: {error}", file=sys.stderr)
-        return int(ExitCode.USAGE)
-    verdict = replay(report, finding, target)
-    print(f"{args.finding}: {verdict.message}")
-    return int(verdict.exit_code)
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -84,22 +53,17 @@ def finding_of(report: dict[str, Any], finding_id: str) -> dict[str, Any]:
     raise ReplayError(f"no finding {finding_id!r} in the report (its findings: {known})")
 
 
-def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
-    """The target options for the replay: the report's (without keys), keys from the environment."""
+def target_of(report: dict[str, Any], flags: dict[str, Any]) -> dict[str, Any]:
+    """The target options for the replay: those given (`flags`, by option name, None for not given), else the
+    report's (keys excepted: they come from the environment), then the environment and the config file."""
     run = report.get("run", {})
-    options = run.get("options", {})
-    if base_url is None:
+    given = {name: value for name, value in flags.items() if value is not None}
+    if "base_url" not in given:
         if run.get("reference_server") or not run.get("target"):
             raise ReplayError("the report's run checked the bundled reference server, which is gone: give --base-url")
-        base_url = run["target"]
-    flags = {
-        "base_url": check_base_url(base_url),
-        "partner_key_header": options.get("partner_key_header"),
-        "shop_id": options.get("shop_ids") or None,
-        "rate_limit": options.get("rate_limit"),
-        "timeout": options.get("timeout"),
-    }
-    return resolve_options({name: value for name, value in flags.items() if value is not None})
+        given["base_url"] = run["target"]
+    from_report = carried_from_report(run.get("options", {}), TARGET_OPTIONS)
+    return resolve_options(from_report | given | {"base_url": check_base_url(given["base_url"])})
 
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
@@ -118,7 +82,9 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
     else:  # the preflight's list call, which every run sends
         chosen, checks, covers = (SCENARIOS_ENGINE,), frozenset({"(none)"}), ()
     run_facts = report.get("run", {})
-    options = RunOptions(
+    carried = carried_from_report(run_facts.get("options", {}), RUN_OPTIONS)  # --read-only above all
+    options = replace(
+        make_options(carried),
         seed=finding.get("seed") if finding.get("seed") is not None else run_facts.get("seed"),
         budget=run_facts.get("budget") or "quick",
         only=frozenset({requirement_id, *covers}),

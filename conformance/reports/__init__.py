@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.checker.evidence import Redactor
-from conformance.checker.profile import option_values, target_words
-from conformance.checker.run_options import rerun_arguments
+from conformance.checker.options import report_options, rerun_arguments, values_of
+from conformance.checker.profile import target_words
 from conformance.checker.verdict import completeness_of
 from conformance.contract.document import REQUIREMENTS_DOCUMENT
 from conformance.reports.html import render_html
@@ -136,39 +137,22 @@ def _completeness(outcome: RunOutcome) -> dict[str, Any]:
 
 
 def _options(outcome: RunOutcome) -> dict[str, Any]:
-    """The options in effect, with every key redacted."""
-    profile = outcome.profile
-    options = outcome.options
-    shown: dict[str, Any] = {
-        "budget": options.budget,
-        "seed": outcome.results.seed,
-        "strict": options.strict,
-        "only": sorted(options.only),
-        "skip": sorted(options.skip),
-        "spec": str(options.spec) if options.spec else None,
-        "read_only": options.read_only,
-        "require_complete": options.require_complete,
-    }
-    if profile:
-        shown |= {
-            "base_url": profile.base_url,
-            "partner_key": "${CONFORMANCE_PARTNER_KEY}",
-            "developer_key": "${CONFORMANCE_DEVELOPER_KEY}",
-            "second_developer_key": "${CONFORMANCE_SECOND_DEVELOPER_KEY}" if profile.second_developer_key else None,
-            "partner_key_header": profile.partner_key_header,
-            "shop_ids": list(profile.shop_ids),
-            "run_id": outcome.run_id,
-            "rate_limit": profile.rate_limit,
-            "timeout": profile.timeout,
-        }
-    return shown
+    """The options in effect (the seed and run id the run used, drawn or given), with every key redacted."""
+    return report_options(_values(outcome))
 
 
 def rerun_command(outcome: RunOutcome, requirement_id: str, seed: int | None) -> str:
     """The `conformance run` command that checks one requirement again with the same seed and every option
-    that changes what is sent; keys are never in it (they come from the environment)."""
-    values = option_values(None if outcome.reference_server else outcome.profile, outcome.options, seed=seed)
+    that changes what is sent; keys are never in it (they come from the environment), nor the bundled
+    reference server's URL (that server is gone: the rerun starts its own)."""
+    values = _values(outcome) | {"seed": seed}
+    if outcome.reference_server:
+        values.pop("base_url", None)
     return " ".join(["conformance", "run", *rerun_arguments(values), "--only", requirement_id])
+
+
+def _values(outcome: RunOutcome) -> dict[str, Any]:
+    return values_of(outcome.profile, replace(outcome.options, seed=outcome.results.seed, run_id=outcome.run_id))
 
 
 def render(report: dict[str, Any], format_name: str) -> str:

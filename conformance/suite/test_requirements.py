@@ -4,7 +4,7 @@
 
 Keys come from CONFORMANCE_PARTNER_KEY, CONFORMANCE_DEVELOPER_KEY and CONFORMANCE_SECOND_DEVELOPER_KEY, as for
 `conformance run`; without --conformance-url the bundled reference server is checked. The pytest plugin
-(`conformance.pytest_plugin`) makes the run and decides each item's outcome.
+(`conformance.faces.pytest_plugin`) makes the run and decides each item's outcome.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.checker.runner import RunOutcome
-from conformance.pytest_plugin import report_requirement, requirement_params
+from conformance.faces.pytest_plugin import report_requirement, requirement_params
 
 
 @pytest.mark.parametrize("requirement_id", requirement_params())

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checker.console import RunConsole
-from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.options import resolve_options
+from conformance.checker.profile import make_options
 from conformance.checker.runner import RunOutcome, run
+from conformance.faces.console import RunConsole
 from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from conformance.checker.baseline import compare, read_baseline, updated_baseline
-from conformance.checker.profile import ConfigError, make_options
+from conformance.checker.options import ConfigError
+from conformance.checker.profile import make_options
 from conformance.checker.results import Finding, Results
 from conformance.checker.verdict import ExitCode, verdict_of
-from conformance.cli import main
+from conformance.faces.cli import main
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 BROKEN = "UPDATE-07"  # what the fault below breaks; checked by one scenario alone, so each run takes a moment

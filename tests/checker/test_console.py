@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from support import conformance_cli, free_port
 
-from conformance.checker.console import RunConsole
 from conformance.checker.runner import SCENARIOS_ENGINE, RunOutcome
+from conformance.faces.console import RunConsole
 from conformance.reports import redacted_report
 
 

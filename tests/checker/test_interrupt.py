@@ -85,7 +85,7 @@ def _start_run(directory: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
     env |= {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
     with (directory / "stdout.txt").open("w") as stdout, (directory / "stderr.txt").open("w") as stderr:
-        command = [sys.executable, "-m", "conformance.cli", "run", *args]
+        command = [sys.executable, "-m", "conformance.faces.cli", "run", *args]
         return subprocess.Popen(command, cwd=directory, env=env, stdout=stdout, stderr=stderr)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checker.profile import ConfigError, make_options, make_profile, resolve_options
+from conformance.checker.options import ConfigError, resolve_options
+from conformance.checker.profile import make_options, make_profile
 
 
 def test_flags_win_over_environment_and_file(tmp_path: Path) -> None:
@@ -92,50 +93,3 @@ def test_default_options() -> None:
     assert options.budget == "standard"
     assert options.report_dir == Path("reports")
     assert not options.strict
-
-
-def test_a_rerun_carries_every_option_but_keys_and_round_trips(tmp_path: Path) -> None:
-    """Every option of the run parser is either carried by a rerun (and parses back to the same value) or left
-    out for a stated reason; keys never reach argv."""
-    import argparse
-    import shlex
-
-    from conformance.checker.profile import OPTIONS, option_values
-    from conformance.checker.run_options import NOT_IN_A_RERUN, add_run_arguments, rerun_arguments
-
-    given = {
-        "base_url": "http://target.example:8080",
-        "partner_key": "p-secret",
-        "developer_key": "d-secret",
-        "second_developer_key": "d2-secret",
-        "partner_key_header": "partner_key",
-        "shop_id": ["shop a", "shop-b"],
-        "rate_limit": "2.5/s",
-        "timeout": "3",
-        "spec": str(tmp_path / "my spec.yaml"),
-        "report_dir": str(tmp_path / "out"),
-        "seed": "42",
-        "budget": "deep",
-        "strict": True,
-        "only": "LIST",
-        "skip": "LIST-03",
-        "baseline": str(tmp_path / "known.json"),
-        "update_baseline": True,
-        "read_only": True,
-        "require_complete": True,
-        "run_id": "ci-job-42",
-    }
-    assert set(given) == set(OPTIONS)  # a new option must be added here, so that it is round-tripped too
-    merged = resolve_options(given, environ={}, directory=tmp_path)
-    profile, options = make_profile(merged), make_options(merged)
-    arguments = rerun_arguments(option_values(profile, options, seed=options.seed))
-    parser = argparse.ArgumentParser()
-    add_run_arguments(parser)
-    parsed = vars(parser.parse_args(shlex.split(" ".join(arguments))))
-    again = resolve_options(parsed, environ={}, directory=tmp_path)
-    for name in OPTIONS:
-        if name in NOT_IN_A_RERUN:
-            assert name not in again, name
-        else:
-            assert again[name] == merged[name], name
-    assert not any("secret" in argument for argument in arguments)

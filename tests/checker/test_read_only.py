@@ -15,7 +15,8 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.client import SAFE_METHODS, TargetClient, WriteRefused
 from conformance.checker.context import RunState, Scenario
 from conformance.checker.marks import RunMark
-from conformance.checker.profile import make_options, make_profile, resolve_options
+from conformance.checker.options import resolve_options
+from conformance.checker.profile import make_options, make_profile
 from conformance.checker.results import Results
 from conformance.checker.runner import (
     READ_ONLY,

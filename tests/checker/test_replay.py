@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from support import conformance_cli, free_port
 
-from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.options import resolve_options
+from conformance.checker.profile import make_options
 from conformance.checker.replay import replay
 from conformance.checker.runner import SCENARIOS_ENGINE, run
 from conformance.checker.verdict import ExitCode

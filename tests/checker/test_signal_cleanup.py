@@ -145,5 +145,5 @@ def _start_run(directory: Path, server: RunningServer, *args: str) -> subprocess
     """`conformance run` in a subprocess with both developer keys, its output going to files."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")} | KEYS
     with (directory / "stdout.txt").open("w") as stdout, (directory / "stderr.txt").open("w") as stderr:
-        command = [sys.executable, "-m", "conformance.cli", "run", "--base-url", server.base_url, *args]
+        command = [sys.executable, "-m", "conformance.faces.cli", "run", "--base-url", server.base_url, *args]
         return subprocess.Popen(command, cwd=directory, env=env, stdout=stdout, stderr=stderr)

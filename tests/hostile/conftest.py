@@ -63,7 +63,7 @@ def run_checker(base_url: str, *flags: str, directory: Path, hypothesis_storage:
     env = {name: value for name, value in os.environ.items() if not name.startswith("CONFORMANCE_")}
     env |= {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(hypothesis_storage)
-    command = [sys.executable, "-m", "conformance.cli", "run", "--base-url", base_url]
+    command = [sys.executable, "-m", "conformance.faces.cli", "run", "--base-url", base_url]
     command += ["--budget", "quick", "--timeout", str(REQUEST_TIMEOUT), "--seed", "1234", *flags]
     out, err = directory / "stdout.txt", directory / "stderr.txt"
     started = time.monotonic()

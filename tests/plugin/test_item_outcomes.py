@@ -13,7 +13,7 @@ from conformance.checker.profile import RunOptions, TargetProfile
 from conformance.checker.results import Finding, Results
 from conformance.checker.runner import RunOutcome
 from conformance.checker.verdict import ExitCode
-from conformance.pytest_plugin import ConformanceWarning, report_requirement
+from conformance.faces.pytest_plugin import ConformanceWarning, report_requirement
 
 PROFILE = TargetProfile("https://staging.example.com", "partner-secret", "developer-secret")
 

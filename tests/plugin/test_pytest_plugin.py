@@ -24,7 +24,7 @@ from support import count_methods
 from conformance.checker.client import SAFE_METHODS
 from conformance.checker.runner import read_only_requirements
 from conformance.contract.catalogue import catalogue, ids, requirement
-from conformance.pytest_plugin import marker_names
+from conformance.faces.pytest_plugin import marker_names
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 

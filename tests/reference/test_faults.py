@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from conformance.checker.raw_request import RawRequest, send_raw
-from conformance.cli import main
 from conformance.contract.catalogue import catalogue
+from conformance.faces.cli import main
 from conformance.reference.api import COLLECTION_PATH, MAX_BODY_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.faults import FAULTS

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from conformance.cli import main
+from conformance.faces.cli import main
 from conformance.reference.api import COLLECTION_PATH, MAX_BODY_BYTES
 from conformance.reference.app import RunningServer, start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
@@ -312,7 +312,7 @@ def test_port_in_use_raises_oserror(reference_server) -> None:
 
 
 def serve_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "conformance.cli", "serve", *args]
+    return [sys.executable, "-m", "conformance.faces.cli", "serve", *args]
 
 
 @pytest.fixture

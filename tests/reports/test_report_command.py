@@ -9,7 +9,7 @@ import pytest
 from support import conformance_cli
 from written_reports import WrittenRun
 
-from conformance.cli import main
+from conformance.faces.cli import main
 
 FILES = {"html": "report.html", "md": "report.md", "junit": "junit.xml"}
 

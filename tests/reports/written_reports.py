@@ -11,7 +11,8 @@ from typing import Any
 
 import xmlschema
 
-from conformance.checker.profile import make_options, resolve_options
+from conformance.checker.options import resolve_options
+from conformance.checker.profile import make_options
 from conformance.checker.runner import SCENARIOS_ENGINE, run
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

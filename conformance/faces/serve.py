@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from conformance.checker.profile import OPTIONS
+from conformance.checker.options import OPTIONS
 from conformance.reference.app import start_server
 from conformance.reference.faults import FAULTS
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY, Keys
@@ -147,7 +147,7 @@ def demo_keys_text(partner_key_header: str, base_url: str) -> str:
     if partner_key_header != "x-api-key":
         values["partner_key_header"] = partner_key_header
     lines.append("to check it, paste into your shell:")
-    lines += [f"  export {OPTIONS[name][0]}={shlex.quote(value)}" for name, value in values.items()]
+    lines += [f"  export {OPTIONS[name].variable}={shlex.quote(value)}" for name, value in values.items()]
     return "\n".join(lines)
 
 

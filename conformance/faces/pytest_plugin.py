@@ -2,9 +2,9 @@
 
 Registered through the `pytest11` entry point, so it loads into every pytest session. Until the suite
 (`conformance.suite`) is collected it only adds its options, each mirroring a flag of `conformance run`
-(`--base-url` as `--conformance-url`, `--budget` as `--conformance-budget`, ...: read off the definition the
-CLI uses too, `conformance.checker.run_options`, so the two cannot drift), and imports nothing of the
-checker. When the suite is collected:
+(`--base-url` as `--conformance-url`, `--budget` as `--conformance-budget`, ...: generated from the option
+table the CLI uses too, `conformance.checker.options`, so the two cannot drift), and imports nothing else of
+the checker. When the suite is collected:
 
 - every requirement of the catalogue is one item, named by its ID and text and marked `must` or `should`,
   with its group (`auth`, `list`, ...), and `destructive` when only checks that write can verify it;
@@ -23,7 +23,6 @@ checker. When the suite is collected:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import re
 import warnings
@@ -33,16 +32,16 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from conformance.checker.options import OPTIONS, Option  # light: argparse, the budgets, the run id's syntax
+
 if TYPE_CHECKING:
     from conformance.checker.profile import RunOptions
     from conformance.checker.results import RequirementResult
     from conformance.checker.runner import RunOutcome
     from conformance.contract.catalogue import Requirement
 
-SUITE_MODULE = Path(__file__).resolve().parent / "suite" / "test_requirements.py"
+SUITE_MODULE = Path(__file__).resolve().parent.parent / "suite" / "test_requirements.py"
 OUTCOME_FIXTURE = "conformance_outcome"
-RENAMED = {"base_url": "url"}  # `conformance run` options that the plugin names otherwise
-LEFT_TO_PYTEST = frozenset({"only", "skip"})  # selection is pytest's own (-k, -m)
 SHORT_TEXT = 60  # characters of a requirement's text in its item's name
 
 _PREPARED = pytest.StashKey[tuple[dict[str, Any], "RunOptions"]]()
@@ -59,36 +58,22 @@ class ConformanceWarning(UserWarning):
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add `--conformance-*`: the options of `conformance run`, but those that select (pytest's -k and -m do)."""
     group = parser.getgroup("conformance", "conformance checking (pytest --pyargs conformance.suite)")
-    for action in _run_options():
-        settings: dict[str, Any] = {
-            "dest": f"conformance_{action.dest}",
-            "action": type(action),
-            "default": None,  # None is "not given": the environment and config files may still set it
-            "help": action.help,
-        }
-        if action.choices:
-            settings["choices"] = action.choices
-        if action.metavar:
-            settings["metavar"] = action.metavar
-        group.addoption(_plugin_flag(action.dest), **settings)
+    for option in plugin_options():
+        group.addoption(option.plugin_flag, dest=_dest(option), **option.argparse_settings())
 
 
-def _run_options() -> list[argparse.Action]:
-    """The options of `conformance run` that the plugin mirrors, as the CLI defines them."""
-    from conformance.checker.run_options import add_run_arguments  # light: argparse and the profile only
-
-    parser = argparse.ArgumentParser(add_help=False)
-    add_run_arguments(parser)
-    return [action for action in parser._actions if action.dest not in LEFT_TO_PYTEST]  # argparse lists no other way
+def plugin_options() -> list[Option]:
+    """The options of `conformance run` that the plugin has, as the option table declares them."""
+    return [option for option in OPTIONS.values() if option.plugin_flag]
 
 
-def _plugin_flag(dest: str) -> str:
-    return "--conformance-" + RENAMED.get(dest, dest).replace("_", "-")
+def _dest(option: Option) -> str:
+    return f"conformance_{option.name}"
 
 
 def _plugin_words(message: str) -> str:
     """A checker message in the plugin's words: `--base-url` becomes `--conformance-url`, and so on."""
-    flags = {action.option_strings[-1]: _plugin_flag(action.dest) for action in _run_options()}
+    flags = {option.flag: option.plugin_flag for option in plugin_options()}
     return re.sub(r"--[a-z][a-z-]*", lambda match: flags.get(match.group(), match.group()), message)
 
 
@@ -162,7 +147,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     chosen = [item for item in session.items if _requirement_id(item)]
     if not chosen or session.config.option.collectonly:
         return
-    from conformance.checker.profile import ConfigError
+    from conformance.checker.options import ConfigError
 
     try:
         session.config.stash[_PREPARED] = _prepare(session.config, chosen)
@@ -174,9 +159,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _prepare(config: pytest.Config, chosen: list[pytest.Item]) -> tuple[dict[str, Any], RunOptions]:
     """The target options and run options, as `conformance run` makes them (flags, then CONFORMANCE_*, then
     config files), restricted to the chosen requirements, and read-only when none of them is destructive."""
-    from conformance.checker.profile import make_options, resolve_options
+    from conformance.checker.options import resolve_options
+    from conformance.checker.profile import make_options
 
-    flags = {action.dest: config.getoption(f"conformance_{action.dest}") for action in _run_options()}
+    flags = {option.name: config.getoption(_dest(option)) for option in plugin_options()}
     merged = resolve_options(flags)
     options = make_options(merged)
     ids = frozenset(filter(None, map(_requirement_id, chosen)))

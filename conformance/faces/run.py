@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance.checker.client import interrupt
-from conformance.checker.console import RunConsole
 from conformance.checker.evidence import Redactor
-from conformance.checker.profile import ConfigError, make_options, resolve_options
-from conformance.checker.run_options import add_run_arguments
+from conformance.checker.options import ConfigError, resolve_options
+from conformance.checker.profile import make_options
 from conformance.checker.verdict import ExitCode
+from conformance.faces.console import RunConsole
+from conformance.faces.flags import add_run_arguments
 
 EPILOG = """\
 exit codes:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from conformance import __version__
-from conformance.checker import cleanup as cleanup_cli
-from conformance.checker import cli as run_cli
-from conformance.checker import replay as replay_cli
-from conformance.reference import cli as serve_cli
-from conformance.reports import cli as report_cli
+from conformance.faces import cleanup as cleanup_cli
+from conformance.faces import replay as replay_cli
+from conformance.faces import report as report_cli
+from conformance.faces import run as run_cli
+from conformance.faces import serve as serve_cli
 
 
 class UsageProblem(Exception):
