@@ -35,7 +35,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
-from conformance.checker.evidence import Exchange, Redactor, clip
+from conformance.checker.evidence import QUOTED_BODY_LIMIT, Exchange, Redactor, body_command, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.raw_request import RawRequest, send_raw
 
@@ -376,7 +376,7 @@ class TargetClient:
         keys = [(self.profile.partner_key_header, identity.partner_key), ("Authorization", identity.developer_key)]
         signed = [(name, value) for name, value in keys if value is not None] + list(request.headers)
         request = RawRequest(request.method, request.target, tuple(signed), request.body, request.host)
-        shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # curl -H 'Host: ' leaves it out
+        shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # an empty Host: left out (`header_arg`)
         url = self.profile.base_url + request.target
         raise_if_interrupted()
         exchange = self._begin(request.method, url, shown, request.body or None, operation, body_shell, identity)
@@ -570,8 +570,10 @@ class TargetClient:
             url=self.redact(url),
             request_headers={name: self.redact(value) for name, value in headers.items()},
             request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
-            body_shell=body_shell,
+            full_request_body=self.redact(body_text)
+            if body_text is not None and len(body_text) < QUOTED_BODY_LIMIT
+            else None,
+            body_shell=body_shell or body_command(data.encode() if isinstance(data, str) else data, self.redact),
             request_bytes=len(data) if data is not None else None,
         )
         refusal = self.refusal(operation)

@@ -7,6 +7,8 @@ finding in one command with the same variables the checker reads, and no report 
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 
 BODY_EVIDENCE_LIMIT = 2000  # characters of a body kept as evidence; the rest is summarised
 LARGE_BODY = 64 * 1024  # bytes from which a request body's size is worth naming
+QUOTED_BODY_LIMIT = 20_000  # characters of a body a command quotes; a larger one it prints (`body_command`)
 
 
 class Redactor:
@@ -56,8 +59,8 @@ class Exchange:
 
     def curl(self) -> str:
         """A copy-paste `curl` command that sends this request again (keys as environment variables)."""
-        parts = ["curl -sS -i -X", shlex.quote(self.method)]
-        parts += ["-H " + shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
+        parts = ["curl -sS -i --path-as-is -X", shlex.quote(self.method)]
+        parts += [header_arg(name, value) for name, value in self.request_headers.items()]
         if self.body_shell is not None:
             parts.append(f"--data-binary @<({self.body_shell})")
         elif self.full_request_body is not None or self.request_body is not None:
@@ -111,12 +114,39 @@ class Exchange:
         }
 
 
+def body_command(data: bytes | None, redact: Redactor) -> str | None:
+    """A shell command printing `data` exactly, for a body a command cannot quote as text: not UTF-8, with a
+    NUL, or of QUOTED_BODY_LIMIT characters or more (gzip keeps a large edge-case body to a line). None for a
+    body that can be quoted, and for one that holds a secret (the redacted text stays the evidence then)."""
+    if not data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\0" not in text and len(text) < QUOTED_BODY_LIMIT:
+        return None
+    shown = data.decode("utf-8", errors="replace")
+    if redact(shown) != shown:
+        return None
+    packed = base64.b64encode(gzip.compress(data, mtime=0)).decode()
+    return f"printf %s {packed} | base64 -d | gzip -dc"
+
+
 def _parses(text: str) -> bool:
     try:
         json.loads(text)
     except ValueError:
         return False
     return True
+
+
+def header_arg(name: str, value: str) -> str:
+    """curl's `-H` for one header as sent: an empty `Host` is one left out (`Host:` removes curl's own), any
+    other empty value is sent empty (`Name;`)."""
+    if value == "":
+        return "-H " + shlex.quote(f"{name}:" if name.lower() == "host" else f"{name};")
+    return "-H " + shell_arg(f"{name}: {value}")
 
 
 LIVE_REFERENCES = ("${CONFORMANCE_", "${WC_")  # the variables a command or script may expand: ours

@@ -211,7 +211,9 @@ def _check(
     _plan(state, planned)
     stopped: str | None = None
     try:
+        state.recording = True  # the preflight's requests are the sequence of a finding about their answers
         _preflight(state, say)
+        state.recording = False
         for engine in planned:
             if time.monotonic() > deadline:
                 _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out before {engine.name}")

@@ -27,7 +27,6 @@ create.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import re
@@ -65,7 +64,7 @@ from conformance.checker.client import (
     unanswered_because,
 )
 from conformance.checker.context import RunState, Tally, engine_summary
-from conformance.checker.evidence import Exchange, clip
+from conformance.checker.evidence import QUOTED_BODY_LIMIT, Exchange, body_command, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
 from conformance.spec import SpecError
@@ -719,21 +718,15 @@ class ObservedTransport:
             for name, value in headers.items()
             if name.lower() not in NOISE_HEADERS and not (name.lower() == "accept" and value == "*/*")
         }
-        text, shell = None, None
-        if body is not None:
-            try:
-                text = redact(body.decode("utf-8"))
-            except UnicodeDecodeError:
-                text = redact(body.decode("utf-8", errors="replace"))
-                shell = f"echo {base64.b64encode(body).decode()} | base64 -d"
+        text = redact(body.decode("utf-8", errors="replace")) if body is not None else None
         answer = response.content.decode("utf-8", errors="replace")
         return Exchange(
             method=method,
             url=redact(url),
             request_headers=shown,
             request_body=clip(text),
-            full_request_body=text if text is not None and len(text) < 20_000 else None,
-            body_shell=shell,
+            full_request_body=text if text is not None and len(text) < QUOTED_BODY_LIMIT else None,
+            body_shell=body_command(body, redact),
             status=response.status_code,
             response_headers={name: redact(value) for name, value in reply_headers.items()},
             response_body=clip(redact(answer)) if answer else None,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from support import conformance_cli, free_port
 
+from conformance.checker.evidence import clip
 from conformance.checker.profile import make_options, resolve_options
 from conformance.checker.replay import replay
 from conformance.checker.runner import SCENARIOS_ENGINE, run
@@ -147,8 +148,8 @@ def recorded_answers(finding: dict[str, Any]) -> list[tuple[int, str]]:
 def same_answers(got: list[tuple[int, str]], recorded: list[tuple[int, str]]) -> bool:
     """Whether the script got the answers the run recorded (bodies as far as the run kept them)."""
 
-    def key(answers: list[tuple[int, str]]) -> list[tuple[int, str]]:
-        return sorted((status, _masked(body.split("... [")[0])[:1500]) for status, body in answers)
+    def key(answers: list[tuple[int, str]]) -> list[tuple[int, str]]:  # bodies cut where the run's evidence cuts
+        return sorted((status, _masked((clip(body) or "").split("... [")[0])) for status, body in answers)
 
     return key(got) == key(recorded)
 
