@@ -35,7 +35,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
-from conformance.checker.evidence import QUOTED_BODY_LIMIT, Exchange, Redactor, body_command, clip
+from conformance.checker.evidence import Exchange, Redactor, body_fields, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.raw_request import RawRequest, send_raw
 
@@ -564,16 +564,12 @@ class TargetClient:
     ) -> Exchange:
         """The redacted evidence of a request about to be sent; TransportError if its operation is no longer
         sent (`refusal`)."""
-        body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
         exchange = Exchange(
             method=method,
             url=self.redact(url),
             request_headers={name: self.redact(value) for name, value in headers.items()},
-            request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text)
-            if body_text is not None and len(body_text) < QUOTED_BODY_LIMIT
-            else None,
-            body_shell=body_shell or body_command(data.encode() if isinstance(data, str) else data, self.redact),
+            **body_fields(data.encode("utf-8") if isinstance(data, str) else data, self.redact),
+            body_shell=body_shell,
             request_bytes=len(data) if data is not None else None,
         )
         refusal = self.refusal(operation)

@@ -16,7 +16,7 @@ import json
 import re
 import shlex
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.checker.client import COLLECTION_PATH
@@ -35,8 +35,8 @@ SHOWN = r"-w '\n<<< HTTP %{http_code}\n'"  # the status after the body, on its o
 def shell_script(finding: Finding) -> str:
     """The script that reproduces `finding` (its `sequence` from a clean start) against $CONFORMANCE_BASE_URL."""
     steps = needed_steps(finding.sequence, finding.exchanges)
-    base = _base(steps[0].url) if steps else ""
-    captures = _captures(steps)
+    base = base_of(steps[0].url) if steps else ""
+    plan = captures(steps)
     variables: dict[str, str] = {}  # a record id the run got -> the variable that holds the replay's id
     created: list[tuple[str, Exchange]] = []
     lines = [
@@ -53,7 +53,7 @@ def shell_script(finding: Finding) -> str:
         shows = any(step is item for item in finding.exchanges)
         if shows:
             lines.append("echo " + shell_arg(_live(f">>> {step.method} {step.url}", base, variables)))
-        taken = captures.get(index, [])
+        taken = plan.get(index, [])
         if taken:
             lines.append(f"WC_ANSWER=$({command} {SHOWN})")
             if shows:
@@ -80,7 +80,47 @@ def shell_script(finding: Finding) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _captures(steps: list[Exchange]) -> dict[int, list[tuple[str, int | None]]]:
+def sequence_steps(finding: Finding) -> list[dict[str, Any]]:
+    """The steps of the finding's reproduction as data (report.json's `sequence`): what `shell_script` sends,
+    for `conformance replay` to send. A body is its exact text, or its exact bytes packed (`packed_body`)."""
+    steps = needed_steps(finding.sequence, finding.exchanges)
+    return [
+        {
+            "method": step.method,
+            "url": step.url,
+            "request_headers": step.request_headers,
+            "request_body": None if step.packed_body is not None else _body(step),
+            "packed_body": step.packed_body,
+            "status": step.status,
+            "response_headers": step.response_headers,
+            "response_body": step.response_body,
+            "shows": any(step is item for item in finding.exchanges),
+        }
+        for step in steps
+    ]
+
+
+def step_of(item: dict[str, Any]) -> Exchange:
+    """A step of report.json's `sequence` as the exchange it was."""
+    return Exchange(
+        item["method"],
+        item["url"],
+        item["request_headers"],
+        item["request_body"],
+        status=item["status"],
+        response_headers=item["response_headers"],
+        response_body=item["response_body"],
+        full_request_body=item["request_body"],
+        packed_body=item["packed_body"],
+    )
+
+
+def _body(step: Exchange) -> str | None:
+    """The body as sent, where the evidence holds all of it (the clipped text otherwise)."""
+    return step.full_request_body if step.full_request_body is not None else step.request_body
+
+
+def captures(steps: list[Exchange]) -> dict[int, list[tuple[str, int | None]]]:
     """Which record ids the script captures from which step's answer: every record a step created (position
     None: the create's own id), and every record a later step names that an earlier answer listed (its position
     among the answer's ids), so that the replay names the records of its own run, never the run's old ids."""
@@ -103,8 +143,7 @@ def _captures(steps: list[Exchange]) -> dict[int, list[tuple[str, int | None]]]:
 
 def _names(step: Exchange, record_id: str) -> bool:
     """Whether the request names the record: as its path's last segment, or as a JSON string in its body."""
-    body = step.full_request_body if step.full_request_body is not None else step.request_body
-    return urlsplit(step.url).path.rsplit("/", 1)[-1] == record_id or f'"{record_id}"' in (body or "")
+    return urlsplit(step.url).path.rsplit("/", 1)[-1] == record_id or f'"{record_id}"' in (_body(step) or "")
 
 
 def needed_steps(sequence: list[Exchange], shown: list[Exchange]) -> list[Exchange]:
@@ -145,11 +184,10 @@ def needed_steps(sequence: list[Exchange], shown: list[Exchange]) -> list[Exchan
 
 def _said(step: Exchange) -> str:
     """What a request names: its URL and its body."""
-    body = step.full_request_body if step.full_request_body is not None else step.request_body
-    return f"{step.url} {body or ''}"
+    return f"{step.url} {_body(step) or ''}"
 
 
-def _base(url: str) -> str:
+def base_of(url: str) -> str:
     """The target's base URL as the run used it: everything before the collection path."""
     if COLLECTION_PATH in url:
         return url.split(COLLECTION_PATH)[0]
@@ -175,12 +213,11 @@ def _curl(step: Exchange, base: str, variables: dict[str, str]) -> str:
     parts = ["curl -sS --path-as-is -X", shlex.quote(step.method)]  # dot segments as sent, not resolved
     parts += [header_arg(name, live(value)) for name, value in step.request_headers.items()]
     feed = ""
-    if step.body_shell is not None:
-        feed = f"{{ {step.body_shell}; }} | "  # the whole command's output, however many parts it prints in
+    if step.body_printer is not None:
+        feed = f"{{ {step.body_printer}; }} | "  # the whole command's output, however many parts it prints in
         parts.append("--data-binary @-")
-    elif step.full_request_body is not None or step.request_body is not None:
-        body = step.full_request_body if step.full_request_body is not None else step.request_body
-        parts.append("--data-binary " + shell_arg(live(body or "")))
+    elif _body(step) is not None:
+        parts.append("--data-binary " + shell_arg(live(_body(step) or "")))
     parts.append(shell_arg(live(step.url)))
     return feed + " ".join(parts)
 
