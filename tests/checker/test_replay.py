@@ -92,6 +92,19 @@ def test_every_finding_of_every_fault_replays(fault, servers, tmp_path) -> None:
     assert_every_finding_replays(fault, servers, tmp_path, ())
 
 
+def test_a_schemathesis_finding_replays_its_sequence_with_the_ids_captured_again(servers, tmp_path) -> None:
+    """An update that Schemathesis sent to the record it created for updates: the replay and the script create
+    that record again, send the update to the new id, and show the failure only where the fault is."""
+    fault = "valid-type-unchecked"
+    report = quick_report(servers(fault), tmp_path, ("schemathesis",))
+    finding = next(item for item in findings_of(report) if item["requirement"] == "UPDATE-06")
+    created, failing = finding["sequence"][0], finding["sequence"][-1]
+    assert finding["check"].startswith("schemathesis:") and created["method"] == "POST" and failing["shows"]
+    assert replayed(report, finding, servers(fault), tmp_path) == ExitCode.NONCONFORMANT
+    assert replayed(report, finding, servers(None), tmp_path) == ExitCode.CONFORMANT
+    assert script_shows_the_failure(finding, servers, tmp_path, fault)
+
+
 def test_replay_command_exit_codes(servers, tmp_path: Path) -> None:
     """1 when it shows again, 0 when fixed, 3 when the target cannot be reached, 2 for an unknown finding."""
     faulty = servers("tenant-put-no-check")
