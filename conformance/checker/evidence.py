@@ -60,14 +60,16 @@ class Exchange:
 
     def curl(self) -> str:
         """A copy-paste `curl` command that sends this request again (keys as environment variables)."""
-        parts = ["curl -sS -i --path-as-is -X", shlex.quote(self.method)]
+        # A HEAD answer has no body to wait for: `--head` (with `-X HEAD` curl would wait for one).
+        method = "--head" if self.method == "HEAD" else "-X " + shlex.quote(self.method)
+        parts = ["curl -sS -i", method]
         parts += [header_arg(name, value) for name, value in self.request_headers.items()]
         if self.body_printer is not None:
             parts.append(f"--data-binary @<({self.body_printer})")
         elif self.full_request_body is not None or self.request_body is not None:
             body = self.full_request_body if self.full_request_body is not None else self.request_body
             parts.append("--data-binary " + shell_arg(body or ""))
-        parts.append(shell_arg(self.url))
+        parts.append("--path-as-is " + shell_arg(self.url))  # dot segments as sent, not resolved
         return " ".join(parts)
 
     @property

@@ -68,7 +68,7 @@ def shell_script(finding: Finding) -> str:
         elif shows:
             lines.append(f"{command} {SHOWN}")
         else:
-            lines.append(f"{command} -o /dev/null")
+            lines.append(command if step.method == "HEAD" else f"{command} -o /dev/null")
     lines += [
         f"echo {shlex.quote('expected: ' + finding.expected)}",
         f"echo {shlex.quote('the run saw: ' + finding.actual)}",
@@ -210,7 +210,9 @@ def _curl(step: Exchange, base: str, variables: dict[str, str]) -> str:
     def live(text: str) -> str:
         return _live(text, base, variables)
 
-    parts = ["curl -sS --path-as-is -X", shlex.quote(step.method)]  # dot segments as sent, not resolved
+    # A HEAD answer has no body to wait for: `--head`, its headers not shown.
+    method = ["--head -o /dev/null"] if step.method == "HEAD" else ["-X", shlex.quote(step.method)]
+    parts = ["curl -sS", *method]
     parts += [header_arg(name, live(value)) for name, value in step.request_headers.items()]
     feed = ""
     if step.body_printer is not None:
@@ -218,7 +220,7 @@ def _curl(step: Exchange, base: str, variables: dict[str, str]) -> str:
         parts.append("--data-binary @-")
     elif _body(step) is not None:
         parts.append("--data-binary " + shell_arg(live(_body(step) or "")))
-    parts.append(shell_arg(live(step.url)))
+    parts.append("--path-as-is " + shell_arg(live(step.url)))  # dot segments as sent, not resolved
     return feed + " ".join(parts)
 
 

@@ -3,6 +3,7 @@ sent as the run sent it (exact bytes, odd paths and headers), and what it create
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -88,31 +89,54 @@ def test_a_body_that_holds_a_key_is_never_packed() -> None:
     assert fields["packed_body"] is None and "${CONFORMANCE_PARTNER_KEY}" in fields["request_body"]
 
 
-def test_odd_requests_go_out_as_the_run_sent_them() -> None:
-    """No `Host`, a dot segment, an invalid percent-escape and a header name with a space: curl sends them as
-    written (the server sees the request the run sent)."""
+def run_against_one_answer(step: Exchange, answer: bytes) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """Run the script of a finding shown by `step` against a listener that gives `answer` and keeps the
+    connection open; the script's outcome and the bytes of the request it sent."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     seen: list[bytes] = []
 
-    def answer() -> None:
+    def serve() -> None:
         connection, _ = listener.accept()
         seen.append(connection.recv(65536))
-        connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        connection.sendall(answer)
+        connection.settimeout(60)
+        with contextlib.suppress(OSError):
+            connection.recv(1)  # until the client closes
         connection.close()
 
-    thread = threading.Thread(target=answer)
+    thread = threading.Thread(target=serve)
     thread.start()
-    odd = Exchange("GET", f"http://127.0.0.1:{port}{COLLECTION_PATH}/../wc%zz", {"Host": "", "Bad Header": "x"}, None)
-    odd.status = 400
-    finding = Finding("HTTP-01", "check", "no 5xx", "500", [odd])
-    finding.sequence = [odd]
+    step.url = step.url.replace(BASE, f"http://127.0.0.1:{port}")
+    finding = Finding("HTTP-01", "check", "no 5xx", "500", [step])
+    finding.sequence = [step]
     environment = {**os.environ, "CONFORMANCE_BASE_URL": f"http://127.0.0.1:{port}"}
-    done = subprocess.run(["sh", "-c", shell_script(finding)], capture_output=True, text=True, env=environment)
-    thread.join(timeout=30)
-    listener.close()
+    try:
+        done = subprocess.run(
+            ["sh", "-c", shell_script(finding)], capture_output=True, text=True, env=environment, timeout=30
+        )
+    finally:
+        thread.join(timeout=90)
+        listener.close()
+    return done, seen[0]
+
+
+def test_odd_requests_go_out_as_the_run_sent_them() -> None:
+    """No `Host`, a dot segment, an invalid percent-escape and a header name with a space: curl sends them as
+    written (the server sees the request the run sent)."""
+    odd = Exchange("GET", f"{BASE}{COLLECTION_PATH}/../wc%zz", {"Host": "", "Bad Header": "x"}, None, 400)
+    done, sent = run_against_one_answer(odd, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}")
 
     assert done.returncode == 0, done.stderr
-    head = seen[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+    head = sent.split(b"\r\n\r\n")[0].split(b"\r\n")
     assert head[0] == f"GET {COLLECTION_PATH}/../wc%zz HTTP/1.1".encode()
     assert b"Bad Header: x" in head and not any(line.lower().startswith(b"host:") for line in head)
+
+
+def test_a_head_request_does_not_wait_for_a_body() -> None:
+    """A HEAD answer announces the GET's Content-Length but has no body: the script does not wait for one."""
+    head = Exchange("HEAD", f"{BASE}{COLLECTION_PATH}", KEYS, None, 200)
+    done, sent = run_against_one_answer(head, b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n")
+
+    assert done.returncode == 0 and "<<< HTTP 200" in done.stdout, done.stderr
+    assert sent.startswith(f"HEAD {COLLECTION_PATH} HTTP/1.1".encode())
