@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -591,6 +591,19 @@ def page_values(reply: Reply) -> list[dict[str, Any]] | None:
     if reply.status != 200 or not isinstance(values, list):
         return None
     return [item for item in values if isinstance(item, dict)]
+
+
+def operation_of(method: str, path: str) -> str | None:
+    """The spec operation a request reaches, by its method and its path after the base URL (None: no operation)."""
+    path = urlsplit(path).path
+    if not path.startswith(COLLECTION_PATH):
+        return None
+    rest = path[len(COLLECTION_PATH) :]
+    if rest == "":
+        return {"GET": "listWebHooks", "POST": "createWebHook"}.get(method)
+    if rest.count("/") == 1 and len(rest) > 1:
+        return {"GET": "getWebHook", "PUT": "updateWebHook", "DELETE": "deleteWebHook"}.get(method)
+    return None
 
 
 def item_path(webhook_id: str) -> str:

@@ -53,7 +53,6 @@ from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSe
 
 from conformance.catalogue import requirement
 from conformance.checker.client import (
-    COLLECTION_PATH,
     MAX_429_RETRIES,
     SAFE_METHODS,
     RateLimiter,
@@ -61,6 +60,7 @@ from conformance.checker.client import (
     TransportError,
     WriteRefused,
     guard,
+    operation_of,
     unanswered_because,
 )
 from conformance.checker.context import RunState, Tally, engine_summary
@@ -679,14 +679,7 @@ class ObservedTransport:
     def operation_of(self, method: str, url: str) -> str | None:
         """The spec operation a request reaches, by its actual method and path (not the case's intent)."""
         path = urlsplit(url).path
-        if not path.startswith(self._base_path + COLLECTION_PATH):
-            return None
-        rest = path[len(self._base_path + COLLECTION_PATH) :]
-        if rest == "":
-            return {"GET": "listWebHooks", "POST": "createWebHook"}.get(method)
-        if rest.count("/") == 1 and len(rest) > 1:
-            return {"GET": "getWebHook", "PUT": "updateWebHook", "DELETE": "deleteWebHook"}.get(method)
-        return None
+        return operation_of(method, path[len(self._base_path) :]) if path.startswith(self._base_path) else None
 
     def _track(self, sent: Sent) -> None:
         if not 200 <= sent.reply.status < 300:
