@@ -17,12 +17,14 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.client import Reply, TargetClient, TransportError, item_path
+from conformance.checker.client import Reply, TargetClient, TransportError, item_path, operation_of
 from conformance.checker.evidence import Exchange, unpacked
+from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import (
     ConfigError,
     Credentials,
@@ -32,7 +34,9 @@ from conformance.checker.profile import (
     resolve_options,
 )
 from conformance.checker.reproduction import ANSWER_ID, base_of, captures, step_of
+from conformance.checker.results import Results
 from conformance.checker.verdict import ExitCode
+from conformance.spec import SpecError, load_spec
 
 
 class ReplayError(ValueError):
@@ -117,9 +121,28 @@ def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
 
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
-    """Run the check that found `finding` again against `target`; whether its requirement fails again."""
+    """Replay `finding` against `target`; whether its requirement fails again."""
     if finding["check"].startswith("schemathesis") and finding.get("sequence"):
-        return replay_sequence(finding, target)
+        return replay_sequence(finding, target, _same_answer)
+    verdict = rerun(report, finding, target)
+    if verdict.exit_code != ExitCode.NONCONFORMANT and finding["check"] == ResponseObserver.check and finding.get(
+        "sequence"
+    ):
+        # The answer may have needed records that other checks created (they are in its sequence, not in a
+        # rerun of the check that sent the request): where its own requests tell, they decide.
+        try:
+            spec_file = report.get("run", {}).get("options", {}).get("spec")
+            spec = load_spec(Path(spec_file) if spec_file else None)
+        except SpecError as error:
+            return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {error}")
+        told = replay_sequence(finding, target, _judged_by_every_answer_checks(spec))
+        if told.exit_code != ExitCode.INCOMPLETE:
+            return told
+    return verdict
+
+
+def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
+    """Run the check that found `finding` again against `target`; whether its requirement fails again."""
     from conformance.checker.context import SCENARIOS
     from conformance.checker.runner import SCENARIOS_ENGINE, engines, run
 
@@ -162,7 +185,10 @@ def _engine_check(engine_name: str, check: str) -> bool:
     )
 
 
-def replay_sequence(finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
+Judge = Callable[[str, Exchange, str, Reply], ReplayVerdict]  # requirement, the run's step, path, the answer now
+
+
+def replay_sequence(finding: dict[str, Any], target: dict[str, Any], judge: Judge) -> ReplayVerdict:
     """Send the finding's sequence from a clean start, the records it creates and the records its answers list
     named by the ids the answers give now; judge the last request that showed the failure; delete what the
     replay created (with the keys that created it)."""
@@ -181,11 +207,14 @@ def replay_sequence(finding: dict[str, Any], target: dict[str, Any]) -> ReplayVe
             headers = {name: _replaced(value, keys) for name, value in step.request_headers.items()}
             path = _replaced(step.url[len(base_of(step.url)) :], ids)
             body = unpacked(step.packed_body) if step.packed_body else _replaced(step.full_request_body, ids)
-            reply = client.call(step.method, path, identity=keyless, headers=headers, data=body, observed=False)
+            operation = operation_of(step.method, path)
+            reply = client.call(
+                step.method, path, identity=keyless, headers=headers, data=body, operation=operation, observed=False
+            )
             if reply.status in (401, 403) and step.status not in (401, 403):
                 return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: the target rejected the keys ({reply.status})")
             if index in shown:
-                verdict = _judged(finding["requirement"], step, path, reply)
+                verdict = judge(finding["requirement"], step, path, reply)
             for record_id, position in plan.get(index, []):
                 now = _id_in(reply, position)
                 if now is None:  # a request that showed the failure and now answers otherwise: fixed
@@ -226,7 +255,25 @@ def _replaced(text: str | None, values: dict[str, str]) -> str | None:
     return text
 
 
-def _judged(requirement_id: str, step: Exchange, path: str, reply: Reply) -> ReplayVerdict:
+def _judged_by_every_answer_checks(spec: dict[str, Any]) -> Judge:
+    """A judge of answers by the every-answer checks (HTTP-01 to HTTP-06), as the run judged them."""
+    documented = ResponseSpec(spec)
+
+    def judge(requirement_id: str, step: Exchange, path: str, reply: Reply) -> ReplayVerdict:
+        results = Results()
+        reply.api_call = reply.operation is not None  # else any 4xx with any body (CONTRACT.md after HTTP-06)
+        ResponseObserver(documented, results)(reply)
+        entry = results.by_id[requirement_id]
+        if entry.status == "failed":
+            return ReplayVerdict(ExitCode.NONCONFORMANT, f"the failure shows again: {entry.findings[0].said}")
+        if entry.status == "passed":
+            return ReplayVerdict(ExitCode.CONFORMANT, f"fixed: {step.method} {path} answered {reply.status}")
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: the answer does not speak to {requirement_id}")
+
+    return judge
+
+
+def _same_answer(requirement_id: str, step: Exchange, path: str, reply: Reply) -> ReplayVerdict:
     """Whether the answer to a request that showed the failure shows it again: the run's status (and for HTTP-05
     the run's `Allow`, the header that check judges)."""
     same = reply.status == step.status

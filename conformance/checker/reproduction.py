@@ -132,7 +132,7 @@ def captures(steps: list[Exchange]) -> dict[int, list[tuple[str, int | None]]]:
             if record_id not in planned and _names(step, record_id):
                 plan[where].append((record_id, position))
                 planned.add(record_id)
-        made = _created_id(step)
+        made = created_id(step)
         if made is not None and made not in planned:
             plan[index].append((made, None))
             planned.add(made)
@@ -154,7 +154,7 @@ def needed_steps(sequence: list[Exchange], shown: list[Exchange]) -> list[Exchan
     if not showing:
         return sequence
     steps = sequence[: showing[-1] + 1]
-    made = {index: made for index, step in enumerate(steps) if (made := _created_id(step)) is not None}
+    made = {index: made for index, step in enumerate(steps) if (made := created_id(step)) is not None}
     shops: set[str] = set()
     for index in showing:
         if steps[index].method in ("GET", "HEAD") and urlsplit(steps[index].url).path.endswith(COLLECTION_PATH):
@@ -224,7 +224,7 @@ def _curl(step: Exchange, base: str, variables: dict[str, str]) -> str:
     return feed + " ".join(parts)
 
 
-def _created_id(step: Exchange) -> str | None:
+def created_id(step: Exchange) -> str | None:
     """The id of the record a create made, where the step is an accepted create that named one."""
     if step.method != "POST" or step.status is None or not 200 <= step.status < 300 or not step.response_body:
         return None
