@@ -87,6 +87,23 @@ def test_a_finding_replays_against_its_fault_and_not_against_the_clean_server(fa
     assert_every_finding_replays(fault, servers, tmp_path, (SCENARIOS_ENGINE,))
 
 
+# Findings whose answer needed more than a rerun of their check gives: the preflight's own probe, a record stored
+# by a refused write that only the cleanup's sweep finds, a list showing a record another check created.
+BEYOND_THEIR_CHECK = [
+    ("http-error-without-message", "every-response", "preflight"),
+    ("update-upsert-404", "cleanup sweep", "update_of_missing_id_creates_nothing"),
+    ("valid-type-case-insensitive", "every-response", "lists_are_per_company"),
+]
+
+
+@pytest.mark.parametrize(("fault", "check", "origin"), BEYOND_THEIR_CHECK)
+def test_a_finding_beyond_its_checks_own_requests_replays(fault, check, origin, servers, tmp_path) -> None:
+    report = quick_report(servers(fault), tmp_path, (SCENARIOS_ENGINE,))
+    finding = next(item for item in findings_of(report) if (item["check"], item["origin"]) == (check, origin))
+    assert replayed(report, finding, servers(fault), tmp_path) == ExitCode.NONCONFORMANT
+    assert replayed(report, finding, servers(None), tmp_path) == ExitCode.CONFORMANT
+
+
 @pytest.mark.campaign
 @pytest.mark.parametrize("fault", [item.name for item in FAULTS])
 def test_every_finding_of_every_fault_replays(fault, servers, tmp_path) -> None:
