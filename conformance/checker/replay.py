@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.client import Reply, TargetClient, TransportError, item_path, operation_of
+from conformance.checker.client import Reply, TargetClient, TransportError, WriteRefused, item_path, operation_of
 from conformance.checker.evidence import Exchange, unpacked
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import (
@@ -122,23 +122,23 @@ def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
     """Replay `finding` against `target`; whether its requirement fails again."""
+    read_only = bool(report.get("run", {}).get("options", {}).get("read_only"))
     if finding["check"].startswith("schemathesis") and finding.get("sequence"):
-        return replay_sequence(finding, target, _same_answer)
+        return replay_sequence(finding, target, _same_answer, read_only)
     verdict = rerun(report, finding, target)
-    if verdict.exit_code != ExitCode.NONCONFORMANT and finding["check"] == ResponseObserver.check and finding.get(
-        "sequence"
-    ):
-        # The answer may have needed records that other checks created (they are in its sequence, not in a
-        # rerun of the check that sent the request): where its own requests tell, they decide.
-        try:
-            spec_file = report.get("run", {}).get("options", {}).get("spec")
-            spec = load_spec(Path(spec_file) if spec_file else None)
-        except SpecError as error:
-            return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {error}")
-        told = replay_sequence(finding, target, _judged_by_every_answer_checks(spec))
-        if told.exit_code != ExitCode.INCOMPLETE:
-            return told
-    return verdict
+    if verdict.exit_code == ExitCode.NONCONFORMANT or finding["check"] != ResponseObserver.check:
+        return verdict
+    if not finding.get("sequence"):
+        return verdict
+    # The answer may have needed records that other checks created (they are in its sequence, not in a rerun of
+    # the check that sent the request): where its own requests tell, they decide.
+    try:
+        spec_file = report.get("run", {}).get("options", {}).get("spec")
+        spec = load_spec(Path(spec_file) if spec_file else None)
+    except SpecError as error:
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {error}")
+    told = replay_sequence(finding, target, _judged_by_every_answer_checks(spec), read_only)
+    return told if told.exit_code != ExitCode.INCOMPLETE else verdict
 
 
 def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
@@ -164,6 +164,7 @@ def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any
         quiet=True,
         engines=chosen,
         checks=checks,
+        read_only=bool(run_facts.get("options", {}).get("read_only")),  # a read-only run's replay writes nothing
     )
     outcome = run(options, target)
     entry = outcome.results.by_id[requirement_id]
@@ -188,10 +189,12 @@ def _engine_check(engine_name: str, check: str) -> bool:
 Judge = Callable[[str, Exchange, str, Reply], ReplayVerdict]  # requirement, the run's step, path, the answer now
 
 
-def replay_sequence(finding: dict[str, Any], target: dict[str, Any], judge: Judge) -> ReplayVerdict:
+def replay_sequence(
+    finding: dict[str, Any], target: dict[str, Any], judge: Judge, read_only: bool = False
+) -> ReplayVerdict:
     """Send the finding's sequence from a clean start, the records it creates and the records its answers list
     named by the ids the answers give now; judge the last request that showed the failure; delete what the
-    replay created (with the keys that created it)."""
+    replay created (with the keys that created it). A read-only run's finding sends no write (cannot tell)."""
     profile = make_profile(target)
     keys = {"${" + variable + "}": value for value, variable in profile.secrets().items()}
     steps = [step_of(item) for item in finding["sequence"]]
@@ -199,7 +202,7 @@ def replay_sequence(finding: dict[str, Any], target: dict[str, Any], judge: Judg
     plan = captures(steps)
     ids: dict[str, str] = {}  # the run's record id -> the replay's
     made: list[tuple[str, dict[str, str]]] = []  # the replay's records and the key headers that created them
-    client = TargetClient(profile)
+    client = TargetClient(profile, read_only=read_only)
     keyless = Credentials(None, None)  # the step's own headers carry the keys it sent
     verdict = ReplayVerdict(ExitCode.INCOMPLETE, "cannot tell: the sequence shows no failing request")
     try:
@@ -228,6 +231,8 @@ def replay_sequence(finding: dict[str, Any], target: dict[str, Any], judge: Judg
     except TransportError as error:
         why = "target unreachable" if error.exchange.status is None else "no usable answer"
         return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {why}: {error}")
+    except WriteRefused as refused:
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {refused}")
     finally:
         for record_id, headers in reversed(made):
             with contextlib.suppress(TransportError):
