@@ -32,8 +32,7 @@ test-slow: $(STAMP) browser
 
 test-all: test test-slow
 
-# Every finding of every fault replayed with every engine, and one reproduction script per requirement run
-# with bash: about an hour on 2 cores, run by hand.
+# Every finding of every fault replayed with every engine: about an hour on 2 cores, run by hand.
 test-campaign: $(STAMP)
 	$(VENV)/bin/python -m pytest -n auto -m campaign
 

@@ -35,7 +35,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
-from conformance.checker.evidence import Exchange, Redactor, clip
+from conformance.checker.evidence import Exchange, Redactor, body_fields, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.raw_request import RawRequest, send_raw
 from conformance.contract.facts import CONTRACT, MAX_LIST_LIMIT
@@ -380,7 +380,7 @@ class TargetClient:
         keys = [(self.profile.partner_key_header, identity.partner_key), ("Authorization", identity.developer_key)]
         signed = [(name, value) for name, value in keys if value is not None] + list(request.headers)
         request = RawRequest(request.method, request.target, tuple(signed), request.body, request.host)
-        shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # curl -H 'Host: ' leaves it out
+        shown = dict(signed) if request.host else {"Host": "", **dict(signed)}  # an empty Host: left out (`header_arg`)
         url = self.profile.base_url + request.target
         raise_if_interrupted()
         exchange = self._begin(request.method, url, shown, request.body or None, operation, body_shell, identity)
@@ -568,13 +568,11 @@ class TargetClient:
     ) -> Exchange:
         """The redacted evidence of a request about to be sent; TransportError if its operation is no longer
         sent (`refusal`)."""
-        body_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
         exchange = Exchange(
             method=method,
             url=self.redact(url),
             request_headers={name: self.redact(value) for name, value in headers.items()},
-            request_body=clip(self.redact(body_text)) if body_text is not None else None,
-            full_request_body=self.redact(body_text) if body_text is not None and len(body_text) < 20_000 else None,
+            **body_fields(data.encode("utf-8") if isinstance(data, str) else data, self.redact),
             body_shell=body_shell,
             request_bytes=len(data) if data is not None else None,
         )

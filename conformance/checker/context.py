@@ -18,6 +18,7 @@ from conformance.checker.client import Reply, TargetClient
 from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials, TargetProfile
+from conformance.checker.reproduction import created_id
 from conformance.checker.results import Finding, Results
 from conformance.contract.catalogue import requirement
 from conformance.contract.facts import DEFAULT_EVENT_TYPE, MAX_LIST_LIMIT
@@ -63,13 +64,24 @@ class RunState:
         if self.recording:
             self.traffic[self.current_check].append(reply.exchange)
 
-    def sequence(self, check: str, evidence: list[Exchange]) -> list[Exchange]:
-        """What the scenario `check` sent so far, and any evidence it sent unobserved: the steps that reproduce a
-        finding from a clean start (none for an engine's request: `conformance replay` reruns the engine)."""
+    def sequence(self, check: str, evidence: list[Exchange], about: tuple[str, ...] = ()) -> list[Exchange]:
+        """What the scenario `check` sent so far, and any evidence it sent unobserved, after what earlier checks
+        of the run did to records the evidence's answers show or `about` names (their creates, updates, deletes):
+        the steps that reproduce a finding from a clean start (none for an engine's request: `conformance
+        replay` reruns the engine)."""
         if check not in self.traffic:
             return []
         sent = list(self.traffic[check])
-        return sent + [item for item in evidence if not any(item is other for other in sent)]
+        shown = " ".join([*(item.response_body or "" for item in evidence), *about])
+        earlier = [step for name, steps in self.traffic.items() if name != check for step in steps]
+        records = {made for step in earlier if (made := created_id(step)) is not None and made in shown}
+        writes = ("PUT", "DELETE")
+        others = [
+            step
+            for step in earlier
+            if created_id(step) in records or (step.method in writes and step.path().split("/")[-1] in records)
+        ]
+        return others + sent + [item for item in evidence if not any(item is other for other in sent)]
 
     def selected(self, covers: tuple[str, ...]) -> bool:
         """Whether --only/--skip leave any of these requirements in the run."""

@@ -7,6 +7,8 @@ finding in one command with the same variables the checker reads, and no report 
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 
 BODY_EVIDENCE_LIMIT = 2000  # characters of a body kept as evidence; the rest is summarised
 LARGE_BODY = 64 * 1024  # bytes from which a request body's size is worth naming
+QUOTED_BODY_LIMIT = 20_000  # characters of a body a command quotes; a larger one it prints (`body_printer`)
 
 
 class Redactor:
@@ -52,19 +55,29 @@ class Exchange:
     elapsed_ms: float = 0.0
     full_request_body: str | None = field(default=None, repr=False)  # unclipped, for the curl command only
     body_shell: str | None = None  # a shell command that prints a body too large to quote
+    packed_body: str | None = None  # the exact bytes of a body a command cannot quote: base64 of gzip
     request_bytes: int | None = field(default=None, repr=False)  # the size of the body sent, where known
 
     def curl(self) -> str:
         """A copy-paste `curl` command that sends this request again (keys as environment variables)."""
-        parts = ["curl -sS -i -X", shlex.quote(self.method)]
-        parts += ["-H " + shell_arg(f"{name}: {value}") for name, value in self.request_headers.items()]
-        if self.body_shell is not None:
-            parts.append(f"--data-binary @<({self.body_shell})")
+        # A HEAD answer has no body to wait for: `--head` (with `-X HEAD` curl would wait for one).
+        method = "--head" if self.method == "HEAD" else "-X " + shlex.quote(self.method)
+        parts = ["curl -sS -i", method]
+        parts += [header_arg(name, value) for name, value in self.request_headers.items()]
+        if self.body_printer is not None:
+            parts.append(f"--data-binary @<({self.body_printer})")
         elif self.full_request_body is not None or self.request_body is not None:
             body = self.full_request_body if self.full_request_body is not None else self.request_body
             parts.append("--data-binary " + shell_arg(body or ""))
-        parts.append(shell_arg(self.url))
+        parts.append("--path-as-is " + shell_arg(self.url))  # dot segments as sent, not resolved
         return " ".join(parts)
+
+    @property
+    def body_printer(self) -> str | None:
+        """A shell command that prints the body exactly, where a command cannot quote it."""
+        if self.body_shell is not None:
+            return self.body_shell
+        return f"printf %s {self.packed_body} | base64 -d | gzip -dc" if self.packed_body is not None else None
 
     def summary(self) -> str:
         """One line: `POST /path -> 400`."""
@@ -111,12 +124,42 @@ class Exchange:
         }
 
 
+def body_fields(data: bytes | None, redact: Redactor) -> dict[str, Any]:
+    """An Exchange's request-body fields for the bytes sent: the text (redacted, clipped), the whole text where a
+    command can quote it, and else (not UTF-8, a NUL, QUOTED_BODY_LIMIT characters or more) the exact bytes packed
+    (`packed_body`). A body that holds a secret is never packed: its redacted text stays the evidence."""
+    if data is None:
+        return {"request_body": None, "full_request_body": None, "packed_body": None}
+    text = data.decode("utf-8", errors="replace")
+    shown = redact(text)
+    quotable = len(text) < QUOTED_BODY_LIMIT and "\0" not in text and text.encode("utf-8") == data
+    packed = None if quotable or shown != text else base64.b64encode(gzip.compress(data, mtime=0)).decode()
+    return {
+        "request_body": clip(shown),
+        "full_request_body": shown if len(text) < QUOTED_BODY_LIMIT else None,
+        "packed_body": packed,
+    }
+
+
+def unpacked(packed: str) -> bytes:
+    """The bytes of a `packed_body`."""
+    return gzip.decompress(base64.b64decode(packed))
+
+
 def _parses(text: str) -> bool:
     try:
         json.loads(text)
     except ValueError:
         return False
     return True
+
+
+def header_arg(name: str, value: str) -> str:
+    """curl's `-H` for one header as sent: an empty `Host` is one left out (`Host:` removes curl's own), any
+    other empty value is sent empty (`Name;`)."""
+    if value == "":
+        return "-H " + shlex.quote(f"{name}:" if name.lower() == "host" else f"{name};")
+    return "-H " + shell_arg(f"{name}: {value}")
 
 
 LIVE_REFERENCES = ("${CONFORMANCE_", "${WC_")  # the variables a command or script may expand: ours

@@ -41,6 +41,7 @@ class Write:
     body: Any  # the JSON value sent, or None when the body was not JSON
     identity: Credentials
     exchange: Exchange
+    origin: str | None = None  # the check that sent it, where the run says (`conformance replay` reruns it)
 
     @property
     def answer(self) -> str:

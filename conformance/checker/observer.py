@@ -151,6 +151,7 @@ class ResponseObserver:
                     f"the {reply.status} body matches the spec's schema for {reply.operation}",
                     "; ".join(errors),
                     reply,
+                    about=_listed_ids(errors, body),
                 )
         if 400 <= reply.status < 500:
             body = reply.json_or_none()
@@ -170,9 +171,12 @@ class ResponseObserver:
                 reply,
             )
 
-    def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str, reply: Reply) -> None:
+    def _expect(
+        self, requirement_id: str, ok: bool, expected: str, actual: str, reply: Reply, about: tuple[str, ...] = ()
+    ) -> None:
         """One assertion about this answer; a finding names the request it answered (these checks see every
-        answer, so the request is the only context a reader gets)."""
+        answer, so the request is the only context a reader gets). `about`: ids of the records the failure is
+        about, which its reproduction must create (they may lie beyond the evidence's clipped body)."""
         if ok:
             self.results.exercised(requirement_id, self.check, reply.operation)
         else:
@@ -180,8 +184,18 @@ class ResponseObserver:
             finding.answering = reply.exchange.request_in_words()
             if self.state is not None:
                 finding.origin = self.state.current_check
-                finding.sequence = self.state.sequence(finding.origin, finding.exchanges)
+                finding.sequence = self.state.sequence(finding.origin, finding.exchanges, about)
             self.results.fail(finding)
+
+
+def _listed_ids(errors: list[str], body: Any) -> tuple[str, ...]:
+    """The ids of the listed records that schema errors (`values/3/webHookType: ...`) are about."""
+    values = body.get("values") if isinstance(body, dict) else None
+    if not isinstance(values, list):
+        return ()
+    at = {int(match[1]) for error in errors if (match := re.match(r"values/(\d+)", error))}
+    records = [values[index] for index in sorted(at) if index < len(values) and isinstance(values[index], dict)]
+    return tuple(str(record["id"]) for record in records if isinstance(record.get("id"), str))
 
 
 def _describe(body: Any, reply: Reply) -> str:

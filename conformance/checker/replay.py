@@ -3,21 +3,33 @@
 A finding is replayed from a clean start by the check that found it: a targeted scenario runs again alone (it
 creates the records it needs in the run's shops, sends its requests, judges the answers and deletes what it
 created); a finding of the every-answer checks replays the check whose request got that answer; a finding of
-the lifecycle state machine or of Schemathesis replays that engine with the report's seed, which draws the same
-sequences again. Exit 1 when the finding's requirement fails again, 0 when it passes (fixed), 3 when the replay
-cannot tell (the target is unreachable, rejects the keys, or the check could not run), 2 for bad input.
+the lifecycle state machine replays that engine with the report's seed, which draws the same sequences again.
+A finding of a Schemathesis check replays its sequence (report.json's `sequence`: the case, the cases it derives
+from, the anchor record's create where it names it), ids captured again from the answers; the failure shows
+again when the failing request gets the status the run saw (and, for HTTP-05, the same `Allow`). Exit 1 when
+the finding's requirement fails again, 0 when it passes (fixed), 3 when the replay cannot tell (the target is
+unreachable, rejects the keys, or the check could not run), 2 for bad input.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from conformance.checker.client import Reply, TargetClient, TransportError, WriteRefused
+from conformance.checker.evidence import Exchange, unpacked
+from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.options import RUN_OPTIONS, TARGET_OPTIONS, carried_from_report, resolve_options
-from conformance.checker.profile import check_base_url, make_options
+from conformance.checker.profile import Credentials, check_base_url, make_options, make_profile
+from conformance.checker.reproduction import ANSWER_ID, base_of, captures, step_of
+from conformance.checker.results import Results
 from conformance.checker.verdict import ExitCode
+from conformance.contract.facts import CONTRACT, item_path
+from conformance.spec import SpecError, load_spec
 
 
 class ReplayError(ValueError):
@@ -67,6 +79,27 @@ def target_of(report: dict[str, Any], flags: dict[str, Any]) -> dict[str, Any]:
 
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
+    """Replay `finding` against `target`; whether its requirement fails again."""
+    read_only = bool(report.get("run", {}).get("options", {}).get("read_only"))
+    if finding["check"].startswith("schemathesis") and finding.get("sequence"):
+        return replay_sequence(finding, target, _same_answer, read_only)
+    verdict = rerun(report, finding, target)
+    if verdict.exit_code == ExitCode.NONCONFORMANT or finding["check"] != ResponseObserver.check:
+        return verdict
+    if not finding.get("sequence"):
+        return verdict
+    # The answer may have needed records that other checks created (they are in its sequence, not in a rerun of
+    # the check that sent the request): where its own requests tell, they decide.
+    try:
+        spec_file = report.get("run", {}).get("options", {}).get("spec")
+        spec = load_spec(Path(spec_file) if spec_file else None)
+    except SpecError as error:
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {error}")
+    told = replay_sequence(finding, target, _judged_by_every_answer_checks(spec), read_only)
+    return told if told.exit_code != ExitCode.INCOMPLETE else verdict
+
+
+def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
     """Run the check that found `finding` again against `target`; whether its requirement fails again."""
     from conformance.checker.context import SCENARIOS
     from conformance.checker.runner import SCENARIOS_ENGINE, engines, run
@@ -91,6 +124,7 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
         quiet=True,
         engines=chosen,
         checks=checks,
+        read_only=bool(run_facts.get("options", {}).get("read_only")),  # a read-only run's replay writes nothing
     )
     outcome = run(options, target)
     entry = outcome.results.by_id[requirement_id]
@@ -110,3 +144,108 @@ def _engine_check(engine_name: str, check: str) -> bool:
     return (engine_name == "schemathesis" and check.startswith("schemathesis")) or (
         engine_name.startswith("lifecycle") and check == lifecycle.CHECK
     )
+
+
+Judge = Callable[[str, Exchange, str, Reply], ReplayVerdict]  # requirement, the run's step, path, the answer now
+
+
+def replay_sequence(
+    finding: dict[str, Any], target: dict[str, Any], judge: Judge, read_only: bool = False
+) -> ReplayVerdict:
+    """Send the finding's sequence from a clean start, the records it creates and the records its answers list
+    named by the ids the answers give now; judge the last request that showed the failure; delete what the
+    replay created (with the keys that created it). A read-only run's finding sends no write (cannot tell)."""
+    profile = make_profile(target)
+    keys = {"${" + variable + "}": value for value, variable in profile.secrets().items()}
+    steps = [step_of(item) for item in finding["sequence"]]
+    shown = [index for index, item in enumerate(finding["sequence"]) if item["shows"]]
+    plan = captures(steps)
+    ids: dict[str, str] = {}  # the run's record id -> the replay's
+    made: list[tuple[str, dict[str, str]]] = []  # the replay's records and the key headers that created them
+    client = TargetClient(profile, read_only=read_only)
+    keyless = Credentials(None, None)  # the step's own headers carry the keys it sent
+    verdict = ReplayVerdict(ExitCode.INCOMPLETE, "cannot tell: the sequence shows no failing request")
+    try:
+        for index, step in enumerate(steps):
+            headers = {name: _replaced(value, keys) for name, value in step.request_headers.items()}
+            path = _replaced(step.url[len(base_of(step.url)) :], ids)
+            body = unpacked(step.packed_body) if step.packed_body else _replaced(step.full_request_body, ids)
+            operation = CONTRACT.operation_at(step.method, path)
+            reply = client.call(
+                step.method, path, identity=keyless, headers=headers, data=body, operation=operation, observed=False
+            )
+            if reply.status in (401, 403) and step.status not in (401, 403):
+                return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: the target rejected the keys ({reply.status})")
+            if index in shown:
+                verdict = judge(finding["requirement"], step, path, reply)
+            for record_id, position in plan.get(index, []):
+                now = _id_in(reply, position)
+                if now is None:  # a request that showed the failure and now answers otherwise: fixed
+                    if index in shown and verdict.exit_code == ExitCode.CONFORMANT:
+                        return verdict
+                    said = f"{step.method} {path} answered {reply.status}, the run saw {step.status}"
+                    return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: no record to go on with ({said})")
+                ids[record_id] = now
+                if position is None:
+                    made.append((now, {name: value for name, value in headers.items() if value in keys.values()}))
+    except TransportError as error:
+        why = "target unreachable" if error.exchange.status is None else "no usable answer"
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {why}: {error}")
+    except WriteRefused as refused:
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {refused}")
+    finally:
+        for record_id, headers in reversed(made):
+            with contextlib.suppress(TransportError):
+                client.call("DELETE", item_path(record_id), identity=keyless, headers=headers, observed=False)
+        client.close()
+    return verdict
+
+
+def _id_in(reply: Reply, position: int | None) -> str | None:
+    """The record id an answer gives: a create's own (`position` None), else the position-th id it lists."""
+    if position is None:
+        answer = reply.json_or_none()
+        made = answer.get("id") if isinstance(answer, dict) else None
+        return made if isinstance(made, str) else None
+    listed = ANSWER_ID.findall(reply.text)
+    return listed[position] if position < len(listed) else None
+
+
+def _replaced(text: str | None, values: dict[str, str]) -> str | None:
+    """The text with each key of `values` replaced by its value (a key reference, a record id of the run)."""
+    if text is None:
+        return None
+    for old, new in values.items():
+        text = text.replace(old, new)
+    return text
+
+
+def _judged_by_every_answer_checks(spec: dict[str, Any]) -> Judge:
+    """A judge of answers by the every-answer checks (HTTP-01 to HTTP-06), as the run judged them."""
+    documented = ResponseSpec(spec)
+
+    def judge(requirement_id: str, step: Exchange, path: str, reply: Reply) -> ReplayVerdict:
+        results = Results()
+        reply.api_call = reply.operation is not None  # else any 4xx with any body (CONTRACT.md after HTTP-06)
+        ResponseObserver(documented, results)(reply)
+        entry = results.by_id[requirement_id]
+        if entry.status == "failed":
+            return ReplayVerdict(ExitCode.NONCONFORMANT, f"the failure shows again: {entry.findings[0].said}")
+        if entry.status == "passed":
+            return ReplayVerdict(ExitCode.CONFORMANT, f"fixed: {step.method} {path} answered {reply.status}")
+        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: the answer does not speak to {requirement_id}")
+
+    return judge
+
+
+def _same_answer(requirement_id: str, step: Exchange, path: str, reply: Reply) -> ReplayVerdict:
+    """Whether the answer to a request that showed the failure shows it again: the run's status (and for HTTP-05
+    the run's `Allow`, the header that check judges)."""
+    same = reply.status == step.status
+    if same and requirement_id == "HTTP-05":
+        allow = {name.lower(): value for name, value in step.response_headers.items()}.get("allow")
+        same = reply.headers.get("Allow") == allow
+    request = f"{step.method} {path} answered {reply.status}"
+    if same:
+        return ReplayVerdict(ExitCode.NONCONFORMANT, f"the failure shows again: {request}, as in the run")
+    return ReplayVerdict(ExitCode.CONFORMANT, f"fixed: {request}, the run saw {step.status}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.evidence import Exchange
-from conformance.checker.reproduction import shell_script
+from conformance.checker.reproduction import sequence_steps, shell_script
 from conformance.contract.catalogue import Requirement, catalogue, requirement
 
 MAX_FINDINGS_PER_REQUIREMENT = 5  # more of the same adds nothing for the reader; the count is kept
@@ -67,6 +67,7 @@ class Finding:
             "operation": self.operation,
             "origin": self.origin or self.check,
             "script": shell_script(self) if self.sequence else None,
+            "sequence": sequence_steps(self) if self.sequence else None,
         }
 
 

@@ -39,7 +39,7 @@ from conformance.checker.context import (
     Scenario,
     ScenarioAborted,
 )
-from conformance.checker.ledger import Cleanup, Found, Ledger
+from conformance.checker.ledger import Cleanup, Found, Ledger, Write
 from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.observer import ResponseObserver, ResponseSpec
@@ -201,7 +201,7 @@ def _check(
     state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
     state.checks = options.checks
     client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
-    client.intents.append(ledger.intend)
+    client.intents.append(lambda *write: _sent_by(ledger.intend(*write), state))
     if watch is not None:
         watch(client.stats, results)
     target = target_words(profile.base_url, outcome.reference_server)
@@ -214,7 +214,9 @@ def _check(
     _plan(state, planned)
     stopped: str | None = None
     try:
+        state.recording = True  # the preflight's requests are the sequence of a finding about their answers
         _preflight(state, say)
+        state.recording = False
         for engine in planned:
             if time.monotonic() > deadline:
                 _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out before {engine.name}")
@@ -264,6 +266,12 @@ def _check(
         outcome.coverage = dict(client.stats.by_operation)
         client.close()
         _apply_selection(results, options)
+
+
+def _sent_by(write: Write, state: RunState) -> Write:
+    """A journaled write, marked with the check sending it (a finding of the sweep about it names that check)."""
+    write.origin = state.current_check
+    return write
 
 
 def _plan(state: RunState, planned: list[Engine]) -> None:
@@ -485,6 +493,7 @@ def _stored_unannounced(state: RunState, cleanup: Cleanup) -> None:
                 f"the sweep found record {found.marked.id} in a list afterwards: {found.how}",
                 [found.write.exchange, found.marked.listing],
                 operation=found.write.operation,
+                origin=found.write.origin,
             )
         )
 

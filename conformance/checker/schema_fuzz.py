@@ -27,7 +27,6 @@ create.
 
 from __future__ import annotations
 
-import base64
 import copy
 import time
 from collections import Counter
@@ -60,7 +59,7 @@ from conformance.checker.client import (
     unanswered_because,
 )
 from conformance.checker.context import RunState, Tally, engine_summary
-from conformance.checker.evidence import Exchange, clip
+from conformance.checker.evidence import Exchange, body_fields, clip
 from conformance.checker.profile import Credentials
 from conformance.checker.results import Finding
 from conformance.contract.facts import (
@@ -373,6 +372,7 @@ class ObservedTransport:
         self.created: set[str] = set()
         self.deleted: set[str] = set()
         self.anchor: str | None = None  # the record generated updates go to (`anchor_record`): never deleted
+        self.anchor_create: Exchange | None = None  # the request that created it
         # Ids of records this engine saw but did not create: a write naming one is never sent.
         self.foreign: set[str] = {
             record["id"] for records in state.preexisting.values() for record in records if "id" in record
@@ -514,21 +514,12 @@ class ObservedTransport:
             for name, value in headers.items()
             if name.lower() not in NOISE_HEADERS and not (name.lower() == "accept" and value == "*/*")
         }
-        text, shell = None, None
-        if body is not None:
-            try:
-                text = redact(body.decode("utf-8"))
-            except UnicodeDecodeError:
-                text = redact(body.decode("utf-8", errors="replace"))
-                shell = f"echo {base64.b64encode(body).decode()} | base64 -d"
         answer = response.content.decode("utf-8", errors="replace")
         return Exchange(
             method=method,
             url=redact(url),
             request_headers=shown,
-            request_body=clip(text),
-            full_request_body=text if text is not None and len(text) < 20_000 else None,
-            body_shell=shell,
+            **body_fields(body, redact),
             status=response.status_code,
             response_headers={name: redact(value) for name, value in reply_headers.items()},
             response_body=clip(redact(answer)) if answer else None,
@@ -560,8 +551,10 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     transport = ObservedTransport(state, deadline)
     operations = selected_operations(state)
     read_only = state.client.read_only
-    anchor = anchor_record(state) if not read_only and (operations is None or "updateWebHook" in operations) else None
-    if anchor is not None:
+    made = anchor_record(state) if not read_only and (operations is None or "updateWebHook" in operations) else None
+    anchor = None
+    if made is not None:
+        anchor, transport.anchor_create = made
         transport.created.add(anchor)
         transport.anchor = anchor
     schema = schemathesis.openapi.from_dict(target_spec(state), config=engine_config(state, anchor))
@@ -692,16 +685,17 @@ class VerdictRecorder:
             self.unbacked += 1
             return
         blamed = breaks[0]
-        self.state.results.fail(
-            Finding(
-                blamed.requirement_id,
-                check,
-                _expected(seen, blamed),
-                _actual(seen, blamed),
-                self._evidence(seen, recorder, case_id),
-                operation=seen.sent.operation,
-            )
+        evidence = self._evidence(seen, recorder, case_id)
+        finding = Finding(
+            blamed.requirement_id,
+            check,
+            _expected(seen, blamed),
+            _actual(seen, blamed),
+            evidence,
+            operation=seen.sent.operation,
         )
+        finding.sequence = self._sequence(recorder, case_id, evidence)
+        self.state.results.fail(finding)
 
     def _evidence(self, seen: Seen, recorder: ScenarioRecorder, case_id: str) -> list[Exchange]:
         """The failing exchange, after what led to it: the case it derives from and related cases."""
@@ -712,6 +706,22 @@ class VerdictRecorder:
             if item is not None and item not in ids and item in self.transport.traffic:
                 ids.append(item)
         return [self.transport.traffic[item].reply.exchange for item in ids][-EVIDENCE_PER_FINDING:]
+
+
+    def _sequence(self, recorder: ScenarioRecorder, case_id: str, evidence: list[Exchange]) -> list[Exchange]:
+        """The requests a finding needs from a clean start: the cases the failing one derives from (root first),
+        then the evidence, after the anchor record's create where any of them names the anchor."""
+        ancestors: list[Exchange] = []
+        parent = recorder.cases[case_id].parent_id if case_id in recorder.cases else None
+        while parent is not None and parent in recorder.cases:
+            if parent in self.transport.traffic:
+                ancestors.insert(0, self.transport.traffic[parent].reply.exchange)
+            parent = recorder.cases[parent].parent_id
+        steps = [*ancestors, *(item for item in evidence if not any(item is other for other in ancestors))]
+        anchor, create = self.transport.anchor, self.transport.anchor_create
+        if anchor is not None and create is not None and any(anchor in step.url for step in steps):
+            steps.insert(0, create)
+        return steps
 
 
 def _expected(seen: Seen, blamed: Break) -> str:
@@ -768,9 +778,10 @@ EDGE_PROBABILITY = 0.25
 FUZZING_FACTOR = 2  # fuzzing examples per budget example: the phase that draws the edge values
 
 
-def anchor_record(state: RunState) -> str | None:
+def anchor_record(state: RunState) -> tuple[str, Exchange] | None:
     """A record of this run for generated updates to work on (a PUT of a drawn id only ever meets a 404,
-    which says nothing about UPDATE-01 or UPDATE-06); None when the target would not create one."""
+    which says nothing about UPDATE-01 or UPDATE-06), and its create (the first step of a reproduction that
+    names it); None when the target would not create one."""
     body = {
         "shopId": state.new_shop_id(),
         "webHookType": DEFAULT_EVENT_TYPE,
@@ -782,7 +793,7 @@ def anchor_record(state: RunState) -> str | None:
         return None
     record = reply.json_or_none()
     created = reply.status in (200, 201) and isinstance(record, dict) and isinstance(record.get("id"), str)
-    return record["id"] if created else None
+    return (record["id"], reply.exchange) if created else None
 
 
 def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Config:
