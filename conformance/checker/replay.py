@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.checker.client import Reply, TargetClient, TransportError, WriteRefused
 from conformance.checker.evidence import Exchange, unpacked
@@ -29,7 +30,7 @@ from conformance.checker.reproduction import ANSWER_ID, base_of, captures, step_
 from conformance.checker.results import Results
 from conformance.checker.verdict import ExitCode
 from conformance.contract.facts import CONTRACT, item_path
-from conformance.spec import SpecError, load_spec
+from conformance.contract.spec import SpecError, load_spec
 
 
 class ReplayError(ValueError):
@@ -170,7 +171,7 @@ def replay_sequence(
             headers = {name: _replaced(value, keys) for name, value in step.request_headers.items()}
             path = _replaced(step.url[len(base_of(step.url)) :], ids)
             body = unpacked(step.packed_body) if step.packed_body else _replaced(step.full_request_body, ids)
-            operation = CONTRACT.operation_at(step.method, path)
+            operation = CONTRACT.operation_at(step.method, urlsplit(path).path)  # the path without its query
             reply = client.call(
                 step.method, path, identity=keyless, headers=headers, data=body, operation=operation, observed=False
             )

@@ -10,10 +10,10 @@ import socket
 import subprocess
 import threading
 
-from conformance.checker.client import COLLECTION_PATH
 from conformance.checker.evidence import Exchange, Redactor, body_fields
 from conformance.checker.reproduction import needed_steps, shell_script
 from conformance.checker.results import Finding
+from conformance.contract.facts import COLLECTION_PATH
 
 BASE = "http://127.0.0.1:9"
 KEYS = {"x-api-key": "${CONFORMANCE_PARTNER_KEY}", "Authorization": "${CONFORMANCE_DEVELOPER_KEY}"}
