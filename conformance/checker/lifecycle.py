@@ -41,9 +41,9 @@ from hypothesis.stateful import (
 
 from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
-from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange
 from conformance.checker.results import Finding
+from conformance.checker.run_state import RunState, Tally, engine_summary
 
 CHECK = "lifecycle"
 COVERS = (

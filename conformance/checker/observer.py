@@ -16,7 +16,7 @@ from conformance.checker.client import Reply
 from conformance.checker.results import Finding, Results
 
 if TYPE_CHECKING:
-    from conformance.checker.context import RunState
+    from conformance.checker.run_state import RunState
 
 # What these checks verify. They judge every answer, those to reads too, so a read-only run exercises them.
 COVERS = ("HTTP-01", "HTTP-02", "HTTP-03", "HTTP-04", "HTTP-06")

@@ -104,8 +104,8 @@ def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
     """Run the check that found `finding` again against `target`; whether its requirement fails again."""
-    from conformance.checker.context import SCENARIOS
     from conformance.checker.runner import SCENARIOS_ENGINE, engines, run
+    from conformance.checker.scenario import SCENARIOS
 
     requirement_id = finding["requirement"]
     origin = finding.get("origin") or finding["check"]

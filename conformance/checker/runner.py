@@ -32,14 +32,6 @@ from conformance.checker.client import (
     page_values,
     raise_if_interrupted,
 )
-from conformance.checker.context import (
-    SCENARIOS,
-    SECOND_KEY,
-    Probe,
-    RunState,
-    Scenario,
-    ScenarioAborted,
-)
 from conformance.checker.ledger import Cleanup, Found, Ledger
 from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
@@ -53,6 +45,8 @@ from conformance.checker.profile import (
     target_words,
 )
 from conformance.checker.results import Finding, Results
+from conformance.checker.run_state import RunState
+from conformance.checker.scenario import SCENARIOS, SECOND_KEY, Probe, Scenario, ScenarioAborted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.spec import SpecError, SpecInfo, load_spec, spec_info
 

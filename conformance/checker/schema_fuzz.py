@@ -64,10 +64,10 @@ from conformance.checker.client import (
     guard,
     unanswered_because,
 )
-from conformance.checker.context import RunState, Tally, engine_summary
 from conformance.checker.evidence import Exchange, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
+from conformance.checker.run_state import RunState, Tally, engine_summary
 from conformance.spec import SpecError
 
 Say = Callable[[str], None]

@@ -14,10 +14,10 @@ from support import conformance_cli, count_methods
 from conformance.catalogue import ids
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import SAFE_METHODS, TargetClient, WriteRefused
-from conformance.checker.context import RunState, Scenario
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import make_options, make_profile, resolve_options
 from conformance.checker.results import Results
+from conformance.checker.run_state import RunState
 from conformance.checker.runner import (
     READ_ONLY,
     SCENARIOS_ENGINE,
@@ -26,6 +26,7 @@ from conformance.checker.runner import (
     run,
     run_scenario,
 )
+from conformance.checker.scenario import Scenario
 from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 

@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from conformance.catalogue import ids
-from conformance.checker.context import SCENARIOS
 from conformance.checker.profile import make_options, resolve_options
 from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.scenario import SCENARIOS
 from conformance.checker.scenarios import edges_http, edges_json, edges_urls, records, tenancy
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

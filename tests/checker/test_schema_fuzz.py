@@ -20,12 +20,12 @@ from requests.structures import CaseInsensitiveDict
 from conformance.checker import schema_fuzz
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import TargetClient
-from conformance.checker.context import RunState
 from conformance.checker.ledger import Cleanup, Ledger
 from conformance.checker.marks import MAX_URL_LENGTH, RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import make_profile
 from conformance.checker.results import Results
+from conformance.checker.run_state import RunState
 from conformance.checker.schema_fuzz import (
     CHECKS,
     COVERS,

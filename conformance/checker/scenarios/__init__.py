@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from conformance.checker.context import SCENARIOS, RunState, Tally, engine_summary
+from conformance.checker.run_state import RunState, Tally, engine_summary
+from conformance.checker.scenario import SCENARIOS
 
 for _module in sorted(info.name for info in pkgutil.iter_modules(__path__)):
     importlib.import_module(f"{__name__}.{_module}")

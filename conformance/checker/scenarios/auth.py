@@ -7,8 +7,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import Probe, scenario
 
 
 @scenario("AUTH-01", "AUTH-03")

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import SECOND_KEY, Probe, ScenarioAborted, scenario
 
 CLIENT_FIELDS = ("url", "shopId", "webHookType", "webHookUrls")
 CLOCK_SKEW_MS = 5 * 60 * 1000  # CONTRACT.md's default allowed clock skew (CREATE-05)

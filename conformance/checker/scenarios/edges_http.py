@@ -22,9 +22,9 @@ import json
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply, TransportError, UploadRefused, item_path
-from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
 from conformance.checker.raw_request import RawRequest
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.http import ITEM_TEMPLATE, expect_allow
 from conformance.checker.scenarios.validation import MAX_BODY_BYTES
 

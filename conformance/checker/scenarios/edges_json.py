@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, item_path
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.records import fresh_record
 from conformance.checker.scenarios.validation import MAX_BODY_BYTES, Case, run_corpus
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply, item_path
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 
 ITEM_TEMPLATE = COLLECTION_PATH + "/{webHookId}"
 # The methods each path defines (CONTRACT.md); every other method gets 405 there (HTTP-05).

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from conformance.checker.client import Reply, page_values
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 
 # Three of the 11 types, for records that type filters must tell apart. Rarely used ones, so that a
 # company's own records of other types show up should a target ignore the filter.

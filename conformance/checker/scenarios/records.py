@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import Probe, ScenarioAborted, scenario
 
 MADE_UP_COMPANY = "wc-no-such-company"
 WALK_PAGE = 100

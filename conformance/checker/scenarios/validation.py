@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import COLLECTION_PATH, Reply, UploadRefused, page_values
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.create import MAX_URL_LENGTH, MAX_URLS, webhook_types
 
 MAX_BODY_BYTES = 1024 * 1024  # VALID-10: 1 MiB
