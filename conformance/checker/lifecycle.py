@@ -41,6 +41,7 @@ from hypothesis.stateful import (
 
 from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
+from conformance.checker.engine import Say, WholeEngine
 from conformance.checker.evidence import Exchange
 from conformance.checker.results import Finding
 from conformance.checker.run_state import RunState, Tally, engine_summary
@@ -84,7 +85,6 @@ GENERATE_SHARE = 0.35  # of the budget's time limit, for the whole engine
 SHRINK_SHARE = 0.03  # of the budget's time limit, for shrinking once something failed
 WRITE_GAP = 0.003  # seconds between two writes of one record: UPDATE-03 promises the target at least 2 ms
 
-Say = Callable[[str], None]
 
 
 class LifecycleViolation(Exception):
@@ -652,6 +652,9 @@ def run_lifecycle(state: RunState, say: Say) -> None:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, verdicts.halted)
     say(engine_summary("lifecycle", state, before, f"{verdicts.examples} runs of the state machine"))
+
+
+ENGINE = WholeEngine("lifecycle state machine", COVERS, run_lifecycle, needs_writes=True)
 
 
 def _run_machine(state: RunState, verdicts: Verdicts) -> None:

@@ -104,13 +104,16 @@ def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
 
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
     """Run the check that found `finding` again against `target`; whether its requirement fails again."""
-    from conformance.checker.runner import SCENARIOS_ENGINE, engines, run
+    # late: the engines load Schemathesis and Hypothesis, which `conformance --help` need not wait for
+    from conformance.checker.engines import ENGINES
+    from conformance.checker.runner import run
     from conformance.checker.scenario import SCENARIOS
+    from conformance.checker.scenarios import SCENARIOS_ENGINE
 
     requirement_id = finding["requirement"]
     origin = finding.get("origin") or finding["check"]
-    engine = next((item for item in engines() if item.name == origin or _engine_check(item.name, origin)), None)
-    scenario = next((item for item in SCENARIOS if item.name == origin), None)  # registered by `engines()`
+    engine = next((item for item in ENGINES if item.name == origin or _engine_check(item.name, origin)), None)
+    scenario = next((item for item in SCENARIOS if item.name == origin), None)  # registered with the engines
     if scenario is not None:
         chosen, checks, covers = (SCENARIOS_ENGINE,), frozenset({origin}), scenario.covers
     elif engine is not None:
@@ -139,7 +142,7 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
 
 def _engine_check(engine_name: str, check: str) -> bool:
     """Whether `check` (a finding's check) belongs to the engine of that name."""
-    from conformance.checker import lifecycle
+    from conformance.checker import lifecycle  # late: Hypothesis, as in `replay`
 
     return (engine_name == "schemathesis" and check.startswith("schemathesis")) or (
         engine_name.startswith("lifecycle") and check == lifecycle.CHECK

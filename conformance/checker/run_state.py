@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +29,9 @@ class RunState:
     only: frozenset[str] = frozenset()
     skip: frozenset[str] = frozenset()
     preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
-    # Requirement -> checks of this run that cover it and have not finished: a run that stops early leaves
-    # every requirement out whose checks had not all run, rather than count what it saw so far as a pass.
-    unfinished: Counter[str] = field(default_factory=Counter)
+    # Check -> the requirements it covers, for every check of this run that has not finished: a run that stops
+    # early leaves out every requirement whose checks had not all run, rather than count what it saw as a pass.
+    unfinished: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
     current_check: str = "preflight"  # the scenario or engine sending requests now
     recording: bool = False  # whether `record` keeps requests: while a scenario runs (an engine sends thousands)
@@ -64,6 +64,18 @@ class RunState:
     def chosen(self, name: str, covers: tuple[str, ...]) -> bool:
         """Whether the scenario `name` covering these requirements is in the run (--only/--skip, replay)."""
         return self.selected(covers) and (not self.checks or name in self.checks)
+
+    def plan(self, checks: dict[str, tuple[str, ...]]) -> None:
+        """These checks (name -> the requirements each covers) are to run: unfinished until `finish`."""
+        self.unfinished.update(checks)
+
+    def finish(self, check: str) -> None:
+        """The check has run (or will not run): its requirements no longer wait for it."""
+        self.unfinished.pop(check, None)
+
+    def unfinished_requirements(self) -> list[str]:
+        """The requirements of the checks that have not finished, in the order they were planned."""
+        return list(dict.fromkeys(item for covers in self.unfinished.values() for item in covers))
 
     def new_shop_id(self) -> str:
         """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn."""

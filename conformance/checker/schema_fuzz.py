@@ -64,13 +64,12 @@ from conformance.checker.client import (
     guard,
     unanswered_because,
 )
+from conformance.checker.engine import RunAborted, Say, WholeEngine
 from conformance.checker.evidence import Exchange, clip
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
 from conformance.checker.run_state import RunState, Tally, engine_summary
 from conformance.spec import SpecError
-
-Say = Callable[[str], None]
 
 TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
 EVIDENCE_PER_FINDING = 4  # exchanges kept per finding: the failing one and what led to it
@@ -782,10 +781,10 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
     if stop_reason == StopReason.SERVER_UNAVAILABLE or recorder.target_silent:
-        from conformance.checker.runner import RunAborted  # late: the runner imports the engines
-
         raise RunAborted("the target stopped answering during the Schemathesis run")
 
+
+ENGINE = WholeEngine("schemathesis", COVERS, run_schemathesis)
 
 # What the checker itself did, for the report's notes: neither is a fault of the target.
 UNBACKED_NOTE = (

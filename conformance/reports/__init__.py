@@ -22,7 +22,7 @@ from conformance.reports.junit import render_junit
 from conformance.reports.markdown import render_markdown
 
 if TYPE_CHECKING:
-    from conformance.checker.runner import RunOutcome
+    from conformance.checker.outcome import RunOutcome
 
 REPORT_SCHEMA_VERSION = "1.0"
 

@@ -12,7 +12,8 @@ import pytest
 from support import conformance_cli, free_port
 
 from conformance.checker.console import RunConsole
-from conformance.checker.runner import SCENARIOS_ENGINE, RunOutcome
+from conformance.checker.outcome import RunOutcome
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.reports import redacted_report
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.checker.schema_fuzz import HELD_BACK_NOTE, UNBACKED_NOTE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.faults import FAULTS, Fault

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from conformance.catalogue import requirement
-from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 
 SCENARIOS_ONLY = (SCENARIOS_ENGINE,)
 

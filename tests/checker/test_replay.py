@@ -22,7 +22,8 @@ from support import conformance_cli, free_port
 
 from conformance.checker.profile import make_options, resolve_options
 from conformance.checker.replay import replay
-from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.runner import run
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.app import RunningServer, start_server
 from conformance.reference.faults import FAULTS

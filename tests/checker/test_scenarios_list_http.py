@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import catalogue
-from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.reference.faults import FAULTS
 
 SCENARIOS_ONLY = (SCENARIOS_ENGINE,)  # these scenarios alone must catch each fault

@@ -14,9 +14,9 @@ import requests
 
 from conformance.catalogue import ids
 from conformance.checker.profile import make_options, resolve_options
-from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.runner import run
 from conformance.checker.scenario import SCENARIOS
-from conformance.checker.scenarios import edges_http, edges_json, edges_urls, records, tenancy
+from conformance.checker.scenarios import SCENARIOS_ENGINE, edges_http, edges_json, edges_urls, records, tenancy
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 
