@@ -16,8 +16,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checker.profile import ConfigError
-
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 ANY_RUN_ID = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 MAX_URL_LENGTH = 2048  # VALID-07: a URL is not made longer than this by its mark
@@ -30,10 +28,10 @@ def new_run_id() -> str:
 
 
 def check_run_id(value: str) -> str:
-    """The run id as given; ConfigError when it cannot mark shop ids and URLs safely."""
+    """The run id as given; ValueError when it cannot mark shop ids and URLs safely."""
     text = str(value).strip()
     if not RUN_ID.fullmatch(text):
-        raise ConfigError(
+        raise ValueError(
             f"--run-id must be 1 to 40 letters, digits, '_' or '-' (starting with a letter or digit), not {value!r}"
         )
     return text

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.catalogue import ids
+from conformance.checker.marks import check_run_id
+
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
 BUDGET_NAMES = ("quick", "standard", "deep")
 
@@ -115,9 +118,10 @@ def _seed(value: str) -> int:
 
 
 def _run_id(value: str) -> str:
-    from conformance.checker.marks import check_run_id  # late: marks imports this module
-
-    return check_run_id(value)
+    try:
+        return check_run_id(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def yes(value: str | bool) -> bool:
@@ -126,8 +130,6 @@ def yes(value: str | bool) -> bool:
 
 
 def _ids(value: str | list[str]) -> frozenset[str]:
-    from conformance.catalogue import ids  # late: the catalogue is only needed when the option is given
-
     items = value if isinstance(value, list) else re.split(r"[,\s]+", str(value))
     chosen = {item.strip().upper() for item in items if item and item.strip()}
     known = set(ids())

@@ -12,21 +12,30 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from conformance.checker.client import COLLECTION_PATH
 from conformance.checker.evidence import Exchange, shell_arg
-
-if TYPE_CHECKING:
-    from conformance.checker.results import Finding
 
 BASE = "${CONFORMANCE_BASE_URL}"
 ID_FROM_ANSWER = r"""sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p'"""
 SHOWN = r"-w '\n<<< HTTP %{http_code}\n'"  # the status after the body, on its own line
 
 
-def shell_script(finding: Finding) -> str:
+class Reproducible(Protocol):
+    """What a script needs of a finding (`results.Finding`): what it is about, what it expected and saw, the
+    exchanges that show it, and every request from a clean start up to them."""
+
+    id: str
+    requirement_id: str
+    expected: str
+    actual: str
+    exchanges: list[Exchange]
+    sequence: list[Exchange]
+
+
+def shell_script(finding: Reproducible) -> str:
     """The script that reproduces `finding` (its `sequence` from a clean start) against $CONFORMANCE_BASE_URL."""
     steps = finding.sequence
     base = _base(steps[0].url) if steps else ""
