@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.client import interrupt
 from conformance.checker.console import RunConsole
 from conformance.checker.evidence import Redactor
 from conformance.checker.profile import ConfigError, make_options, resolve_options
 from conformance.checker.run_options import add_run_arguments
+from conformance.checker.transport import interrupt
 from conformance.checker.verdict import ExitCode
 
 EPILOG = """\

@@ -26,7 +26,6 @@ from conformance.checker.client import (
     TargetClient,
     TransportError,
     page_values,
-    raise_if_interrupted,
 )
 from conformance.checker.engine import READ_ONLY, Engine, RunAborted, Say, abort_if_silent, checker_error, not_run
 from conformance.checker.engines import ENGINES
@@ -48,6 +47,7 @@ from conformance.checker.run_state import RunState
 from conformance.checker.scenario import Probe
 from conformance.checker.scenarios import second_key_covers
 from conformance.checker.schema_fuzz import RequestRules, as_update
+from conformance.checker.transport import raise_if_interrupted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

@@ -12,11 +12,12 @@ stricter still. So a request Schemathesis calls invalid is judged again by the c
 (only the spec forbids it) not at all. A request it calls valid is blamed on the server only when the
 contract, too, promises to accept it.
 
-Every request goes through `ObservedTransport` (checks' own probes included): it keeps to the rate limit,
-waits out 429s, follows no redirect, reads answers by the client's rules (capped in size and time), leaves
-alone an operation the client has given up on, and hands each answer to the run's observers, so the ledger
-deletes whatever this engine created, and the every-answer checks (HTTP-01 to HTTP-04, HTTP-06) judge this
-traffic as well. Only Schemathesis's two start-up probes (read-only GETs of unknown paths) go around it.
+Every request goes through `ObservedTransport` (checks' own probes included): it sends by the run's one
+transport policy (`transport`: the rate limit, 429s waited out, no redirect followed, answers capped in size
+and time, the evidence), leaves alone an operation the client has given up on, and hands each answer to the
+run's observers, so the ledger deletes whatever this engine created, and the every-answer checks (HTTP-01 to
+HTTP-04, HTTP-06) judge this traffic as well. Only Schemathesis's two start-up probes (read-only GETs of
+unknown paths) go around it; they take their turns of the run's rate limit all the same (`START_UP_PROBES`).
 
 Staging safety: ids are never taken from earlier answers (a list shows records that are not ours). A
 write names a record only along the links from this engine's own creates, or the one record it creates
@@ -27,13 +28,12 @@ create.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
@@ -47,28 +47,21 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.transport import Response
 from schemathesis.engine import Status, StopReason, events
 from schemathesis.engine.recorder import ScenarioRecorder
+from schemathesis.engine.run import PhaseName
+from schemathesis.engine.run.probes import PROBES as START_UP_PROBES
 from schemathesis.generation.case import Case
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import IgnoredAuth, MissingHeaderNotRejected
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession
 
 from conformance.catalogue import requirement
-from conformance.checker.client import (
-    COLLECTION_PATH,
-    MAX_429_RETRIES,
-    SAFE_METHODS,
-    RateLimiter,
-    Reply,
-    TransportError,
-    WriteRefused,
-    guard,
-    unanswered_because,
-)
+from conformance.checker.client import COLLECTION_PATH, Reply, TransportError, WriteRefused
 from conformance.checker.engine import RunAborted, Say, WholeEngine
-from conformance.checker.evidence import Exchange, clip
+from conformance.checker.evidence import Exchange
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding
 from conformance.checker.run_state import RunState, Tally, engine_summary
+from conformance.checker.transport import SAFE_METHODS, StillTooManyRequests, Turn, unanswered_because
 from conformance.spec import SpecError
 
 TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
@@ -555,17 +548,18 @@ class Unanswered(Exception):
 
 
 class ObservedTransport:
-    """Schemathesis's requests transport with the run's manners, the same as the checker's own client's: the
-    rate limit, patience with 429s, no redirect followed, every answer read by the client's rules (`guard`:
-    capped in size and time), no request to an operation the client has given up on, every request without a
-    usable answer counted by the client, and every answer handed to the run's observers (the ledger among them)."""
+    """Schemathesis's requests transport with the run's manners, the same as the checker's own client's: its
+    sessions send by the run's transport policy (`TargetClient.transport`), no request goes to an operation the
+    client has given up on, every request without a usable answer is counted by the client, and every answer
+    is handed to the run's observers (the ledger among them)."""
 
     def __init__(self, state: RunState, deadline: float) -> None:
         self._inner = REQUESTS_TRANSPORT
         self._state = state
         self._deadline = deadline
-        self._limiter = RateLimiter(state.profile.rate_limit)
-        self._session = guard(ManagedCookiesSession())  # for a send that brings no session of its own
+        self._policy = state.client.transport
+        # for a send that brings no session of its own
+        self._session = self._policy.mount(ManagedCookiesSession(), deadline)
         self._base_path = urlsplit(state.profile.base_url).path.rstrip("/")
         self.traffic: dict[str, Sent] = {}  # case id -> the last request sent for it
         self.requests = 0
@@ -591,31 +585,22 @@ class ObservedTransport:
         refusal = client.refusal(operation)
         if refusal is not None:
             raise Unanswered(f"{case.method} {case.formatted_path}: {refusal}")
-        kwargs["session"] = guard(kwargs.get("session") or self._session)
+        kwargs["session"] = self._policy.mount(kwargs.get("session") or self._session, self._deadline)
         kwargs["allow_redirects"] = False
-        for attempt in range(MAX_429_RETRIES + 1):
-            self._limiter.wait()
-            self.requests += 1
-            journaled = self._intend(case, operation)
-            try:
-                response = self._inner.send(case, **kwargs)
-            except requests.RequestException as error:
-                problem = unanswered_because(error, self._state.profile.timeout)
-                journaled.error = problem
-                client.record_failure(operation, f"{case.method} {case.formatted_path}: {problem}")
-                raise
-            except BaseException as error:  # an interrupt: the write may have gone out all the same
-                journaled.error = f"interrupted ({type(error).__name__})"
-                raise
-            if response.status_code != 429:
-                break
-            values = response.headers.get("retry-after") or [None]
-            delay = None if attempt == MAX_429_RETRIES else client.retry_delay(values[0], attempt, self._deadline)
-            if delay is None:
-                problem = f"{case.method} {case.formatted_path}: still 429 Too Many Requests after {attempt} retries"
-                client.record_failure(operation, problem)
-                raise Unanswered(problem)
-            time.sleep(delay)
+        self.requests += 1
+        journaled = self._intend(case, operation)
+        try:
+            response = self._inner.send(case, **kwargs)
+        except requests.RequestException as error:
+            problem = f"{case.method} {case.formatted_path}: {unanswered_because(error, self._state.profile.timeout)}"
+            journaled.error = problem
+            client.record_failure(operation, problem)
+            if isinstance(error, StillTooManyRequests):
+                raise Unanswered(problem) from error
+            raise
+        except BaseException as error:  # an interrupt: the write may have gone out all the same
+            journaled.error = f"interrupted ({type(error).__name__})"
+            raise
         vars(journaled).update(vars(self._observe(case, response)))  # the journaled write's answer
         return response
 
@@ -711,33 +696,16 @@ class ObservedTransport:
         response: Response,
         reply_headers: CaseInsensitiveDict,
     ) -> Exchange:
-        """The exchange as evidence: keys redacted, Schemathesis's bookkeeping headers left out."""
-        redact = self._state.client.redact
+        """The exchange as evidence (the transport policy's), Schemathesis's bookkeeping headers left out."""
         shown = {
-            name: redact(str(value))
+            name: str(value)
             for name, value in headers.items()
             if name.lower() not in NOISE_HEADERS and not (name.lower() == "accept" and value == "*/*")
         }
-        text, shell = None, None
-        if body is not None:
-            try:
-                text = redact(body.decode("utf-8"))
-            except UnicodeDecodeError:
-                text = redact(body.decode("utf-8", errors="replace"))
-                shell = f"echo {base64.b64encode(body).decode()} | base64 -d"
-        answer = response.content.decode("utf-8", errors="replace")
-        return Exchange(
-            method=method,
-            url=redact(url),
-            request_headers=shown,
-            request_body=clip(text),
-            full_request_body=text if text is not None and len(text) < 20_000 else None,
-            body_shell=shell,
-            status=response.status_code,
-            response_headers={name: redact(value) for name, value in reply_headers.items()},
-            response_body=clip(redact(answer)) if answer else None,
-            elapsed_ms=response.elapsed * 1000,
-        )
+        exchange = self._policy.request_evidence(method, url, shown, body)
+        elapsed_ms = response.elapsed * 1000
+        self._policy.answer_evidence(exchange, response.status_code, reply_headers, response.content, elapsed_ms)
+        return exchange
 
 
 def _route_through(schema: Any, transport: ObservedTransport) -> None:
@@ -774,8 +742,15 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     if read_only:  # and the transport refuses the other methods that checks and the coverage phase try
         schema = schema.include(method="GET")
     _route_through(schema, transport)
+    # Its start-up probes go out first, on sessions of Schemathesis's own: their turns are taken here, and
+    # finished when its probing phase ends.
+    probes = [state.client.transport.limiter.take() for _ in START_UP_PROBES]
     recorder = VerdictRecorder(state, transport)
-    stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline)
+    try:
+        stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline, probes)
+    finally:
+        for turn in probes:
+            turn.finish()
     say(engine_summary("schemathesis", state, before, recorder.in_words(state)))
     if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
         for requirement_id in COVERS:
@@ -832,8 +807,9 @@ class VerdictRecorder:
             said.append(f"{self.unanswered} requests without a usable answer")
         return ", ".join(said)
 
-    def follow(self, stream: Any, deadline: float) -> StopReason | None:
-        """Consume the events until the engine finishes (stopping it at the deadline); the stop reason."""
+    def follow(self, stream: Any, deadline: float, probes: Sequence[Turn] = ()) -> StopReason | None:
+        """Consume the events until the engine finishes (stopping it at the deadline); the stop reason. `probes`
+        are the turns of the rate limit that its start-up probes went out in: finished with its probing phase."""
         stop_reason = None
         interrupted = False
         for event in stream:
@@ -843,6 +819,9 @@ class VerdictRecorder:
             if self.state.client.stopped_answering and not self.target_silent:
                 self.target_silent = True
                 stream.stop()
+            if isinstance(event, events.PhaseFinished) and event.phase.name == PhaseName.PROBING:
+                for turn in probes:
+                    turn.finish()
             if isinstance(event, events.ScenarioFinished):
                 self.record(event.recorder)
             elif isinstance(event, events.NonFatalError) and isinstance(event.value, ForeignRecordWrite | WriteRefused):

@@ -21,7 +21,8 @@ import requests
 from support import free_port
 
 from conformance.checker.budget import BUDGETS
-from conformance.checker.client import GIVE_UP_AFTER, MAX_429_RETRIES, MAX_BODY_BYTES
+from conformance.checker.client import GIVE_UP_AFTER
+from conformance.checker.transport import MAX_429_RETRIES, MAX_ANSWER_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 from conformance.reports import FORMATS
@@ -319,8 +320,8 @@ def test_huge_answers_are_capped_reported_and_memory_stays_bounded(hostile, chec
     run = checker(proxy.base_url, "--only", "READ")
 
     report = assert_ended(run, 3)
-    assert any(f"larger than {MAX_BODY_BYTES} bytes" in note for note in report["run"]["notes"])
-    assert f"larger than {MAX_BODY_BYTES} bytes" in not_run_reasons(report)["READ-01"]
+    assert any(f"larger than {MAX_ANSWER_BYTES} bytes" in note for note in report["run"]["notes"])
+    assert f"larger than {MAX_ANSWER_BYTES} bytes" in not_run_reasons(report)["READ-01"]
     assert run.peak_rss_mib < PEAK_RSS_MIB, f"peak RSS {run.peak_rss_mib:.0f} MiB"
     print(f"peak RSS of a run answered with {HUGE >> 20} MiB bodies: {run.peak_rss_mib:.0f} MiB")
 
