@@ -3,8 +3,9 @@ Schemathesis. A new engine is a module that exports an `ENGINE` (`checker/engine
 
 from __future__ import annotations
 
-from conformance.checker import lifecycle, scenarios, schema_fuzz
+from conformance.checker import lifecycle, scenarios
 from conformance.checker.engine import Engine
+from conformance.checker.fuzz import engine as schemathesis
 
-ENGINES: tuple[Engine, ...] = (scenarios.ENGINE, lifecycle.ENGINE, schema_fuzz.ENGINE)
+ENGINES: tuple[Engine, ...] = (scenarios.ENGINE, lifecycle.ENGINE, schemathesis.ENGINE)
 

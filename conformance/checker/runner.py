@@ -29,6 +29,7 @@ from conformance.checker.client import (
 )
 from conformance.checker.engine import READ_ONLY, Engine, RunAborted, Say, abort_if_silent, checker_error, not_run
 from conformance.checker.engines import ENGINES
+from conformance.checker.fuzz.rules import RequestRules, as_update
 from conformance.checker.ledger import Cleanup, Found, Ledger
 from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
@@ -46,7 +47,6 @@ from conformance.checker.results import Finding, Results
 from conformance.checker.run_state import RunState
 from conformance.checker.scenario import Probe
 from conformance.checker.scenarios import second_key_covers
-from conformance.checker.schema_fuzz import RequestRules, as_update
 from conformance.checker.transport import raise_if_interrupted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.reference.app import start_server

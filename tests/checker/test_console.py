@@ -113,10 +113,10 @@ def test_the_checkers_own_filter_and_guard_are_explained_in_the_console_and_ever
     a plain note (saying it is nothing against the target) in the console's summary and in every report."""
     from conformance.checker.budget import BUDGETS
     from conformance.checker.client import TargetClient
+    from conformance.checker.fuzz.recorder import VerdictRecorder
     from conformance.checker.profile import TargetProfile
     from conformance.checker.results import Results
     from conformance.checker.run_state import RunState
-    from conformance.checker.schema_fuzz import VerdictRecorder
     from conformance.reports import write_reports
     from conformance.spec import load_spec
 
