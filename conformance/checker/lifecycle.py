@@ -43,7 +43,6 @@ from conformance.catalogue import requirement
 from conformance.checker.client import Reply, TransportError
 from conformance.checker.engine import Say, WholeEngine
 from conformance.checker.evidence import Exchange
-from conformance.checker.results import Finding
 from conformance.checker.run_state import RunState, Tally, engine_summary
 
 CHECK = "lifecycle"
@@ -380,7 +379,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str]) -> None:
         """One assertion. A broken MUST ends the example (Hypothesis shrinks it); a broken SHOULD is noted."""
         if ok:
-            self.state.results.exercised(requirement_id, CHECK, self.operation)
+            self.state.results.check(requirement_id, CHECK, True, expected, actual, operation=self.operation)
             return
         violation = LifecycleViolation(
             requirement_id,
@@ -638,16 +637,16 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     if not verdicts.stopped():
         _run_machine(state, verdicts)
     for violation in verdicts.shortest.values():
-        finding = Finding(
+        state.results.check(
             violation.requirement_id,
             CHECK,
+            False,
             violation.expected,
             violation.actual,
             violation.exchanges,
             operation=violation.operation,
+            sequence=violation.exchanges,  # the shrunk example, from its clean start
         )
-        finding.sequence = violation.exchanges  # the shrunk example, from its clean start
-        state.results.fail(finding)
     if verdicts.halted:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, verdicts.halted)

@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance.checker.client import Reply
-from conformance.checker.results import Finding, Results
+from conformance.checker.results import Results
 
 if TYPE_CHECKING:
     from conformance.checker.run_state import RunState
@@ -174,14 +174,22 @@ class ResponseObserver:
         """One assertion about this answer; a finding names the request it answered (these checks see every
         answer, so the request is the only context a reader gets)."""
         if ok:
-            self.results.exercised(requirement_id, self.check, reply.operation)
-        else:
-            finding = Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
-            finding.answering = reply.exchange.request_in_words()
-            if self.state is not None:
-                finding.origin = self.state.current_check
-                finding.sequence = self.state.sequence(finding.origin, finding.exchanges)
-            self.results.fail(finding)
+            self.results.check(requirement_id, self.check, True, expected, actual, operation=reply.operation)
+            return
+        evidence = [reply.exchange]
+        origin = self.state.current_check if self.state is not None else None
+        self.results.check(
+            requirement_id,
+            self.check,
+            False,
+            expected,
+            actual,
+            evidence,
+            operation=reply.operation,
+            sequence=self.state.sequence(origin, evidence) if self.state is not None and origin else None,
+            origin=origin,
+            answering=reply.exchange.request_in_words(),
+        )
 
 
 def _describe(body: Any, reply: Reply) -> str:

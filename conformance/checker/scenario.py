@@ -16,7 +16,6 @@ from typing import Any
 from conformance.catalogue import requirement
 from conformance.checker.client import Reply
 from conformance.checker.profile import Credentials
-from conformance.checker.results import Finding
 from conformance.checker.run_state import RunState
 
 SECOND_KEY = "second-developer-key"
@@ -57,14 +56,11 @@ class Probe:
 
         `replies` are the evidence, the request the assertion is about first (its operation is counted)."""
         operation = replies[0].operation if replies else None
-        if ok:
-            self.results.exercised(requirement_id, self.check, operation)
-        else:
-            actual_text = actual() if callable(actual) else actual
-            evidence = [reply.exchange for reply in replies]
-            finding = Finding(requirement_id, self.check, expected, actual_text, evidence, operation=operation)
-            finding.sequence = self.state.sequence(self.check, evidence)
-            self.results.fail(finding)
+        evidence = [reply.exchange for reply in replies]
+        sequence = None if ok else self.state.sequence(self.check, evidence)
+        self.results.check(
+            requirement_id, self.check, ok, expected, actual, evidence, operation=operation, sequence=sequence
+        )
         return ok
 
     def expect_status(self, requirement_id: str, reply: Reply, allowed: set[int] | int, what: str) -> bool:

@@ -17,7 +17,6 @@ from conformance.checker.evidence import Exchange
 from conformance.checker.fuzz.checks import CHECKS, Seen
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport, Unanswered
 from conformance.checker.fuzz.rules import Break, RequestRules
-from conformance.checker.results import Finding
 from conformance.checker.run_state import RunState
 from conformance.checker.transport import Turn
 
@@ -130,22 +129,22 @@ class VerdictRecorder:
     def _judge(self, seen: Seen, breaks: list[Break], recorder: ScenarioRecorder, case_id: str) -> None:
         check = f"schemathesis:{seen.check}"
         if seen.failure is None:
+            operation = seen.sent.operation
             for item in breaks:
-                self.state.results.exercised(item.requirement_id, check, seen.sent.operation)
+                self.state.results.check(item.requirement_id, check, True, item.reason, "", operation=operation)
             return
         if not breaks:
             self.unbacked += 1
             return
         blamed = breaks[0]
-        self.state.results.fail(
-            Finding(
-                blamed.requirement_id,
-                check,
-                _expected(seen, blamed),
-                _actual(seen, blamed),
-                self._evidence(seen, recorder, case_id),
-                operation=seen.sent.operation,
-            )
+        self.state.results.check(
+            blamed.requirement_id,
+            check,
+            False,
+            _expected(seen, blamed),
+            _actual(seen, blamed),
+            self._evidence(seen, recorder, case_id),
+            operation=seen.sent.operation,
         )
 
     def _evidence(self, seen: Seen, recorder: ScenarioRecorder, case_id: str) -> list[Exchange]:
