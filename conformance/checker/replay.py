@@ -105,14 +105,14 @@ def target_of(report: dict[str, Any], base_url: str | None) -> dict[str, Any]:
 def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
     """Run the check that found `finding` again against `target`; whether its requirement fails again."""
     # late: the engines load Schemathesis and Hypothesis, which `conformance --help` need not wait for
-    from conformance.checker.engines import ENGINES
+    from conformance.checker.engines import engines
     from conformance.checker.runner import run
     from conformance.checker.scenario import SCENARIOS
     from conformance.checker.scenarios import SCENARIOS_ENGINE
 
     requirement_id = finding["requirement"]
     origin = finding.get("origin") or finding["check"]
-    engine = next((item for item in ENGINES if item.name == origin or _engine_check(item.name, origin)), None)
+    engine = next((item for item in engines() if item.name == origin or _engine_check(item.name, origin)), None)
     scenario = next((item for item in SCENARIOS if item.name == origin), None)  # registered with the engines
     if scenario is not None:
         chosen, checks, covers = (SCENARIOS_ENGINE,), frozenset({origin}), scenario.covers

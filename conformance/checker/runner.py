@@ -1,6 +1,6 @@
 """One conformance run: start (or reach) the target, run every engine, clean up, decide, report.
 
-The engines (`engines.ENGINES`: the targeted scenarios, the lifecycle state machine, Schemathesis) run in
+The engines (`engines.engines()`: the targeted scenarios, the lifecycle state machine, Schemathesis) run in
 turn over one shared `RunState`. Whatever happens (a failure, an unreachable target, Ctrl-C) the records the run created
 are deleted and the report is written.
 """
@@ -28,7 +28,7 @@ from conformance.checker.client import (
     page_values,
 )
 from conformance.checker.engine import READ_ONLY, Engine, RunAborted, Say, abort_if_silent, checker_error, not_run
-from conformance.checker.engines import ENGINES
+from conformance.checker.engines import engines
 from conformance.checker.fuzz.rules import RequestRules, as_update
 from conformance.checker.ledger import Cleanup, Found, Ledger
 from conformance.checker.marks import RunMark, new_run_id
@@ -171,7 +171,7 @@ def _check(
         watch(client.stats, results)
     target = target_words(profile.base_url, outcome.reference_server)
     say(f"run {state.run_tag}: checking {target} ...")  # the first line names the run and the target
-    planned = [engine for engine in ENGINES if not options.engines or engine.name in options.engines]
+    planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
     if options.read_only:
         for engine in (engine for engine in planned if engine.needs_writes):
             not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")
@@ -251,7 +251,7 @@ def _leave_out_unfinished(state: RunState, engine: Engine | None, reason: str) -
 def read_only_requirements() -> frozenset[str]:
     """The requirements a read-only run checks: those of the every-answer checks and what each engine verifies
     without writing. Every other requirement needs writes: the pytest suite marks it `destructive`."""
-    return frozenset(EVERY_ANSWER_COVERS).union(*(engine.read_only_covers() for engine in ENGINES))
+    return frozenset(EVERY_ANSWER_COVERS).union(*(engine.read_only_covers() for engine in engines()))
 
 
 def _preflight(state: RunState, say: Say) -> None:
