@@ -30,7 +30,7 @@ INT64_MAX = 2**63 - 1  # a larger start or limit is past what the contract can b
 
 
 @dataclass
-class Seen:
+class CheckedExchange:
     """A check's verdict on one exchange, with what is needed to judge it by the contract."""
 
     check: str
@@ -58,10 +58,10 @@ class Seen:
 
 # A check use says which requirements a verdict speaks to: on a failure, the first is blamed; on a pass,
 # each is counted as exercised. Empty: this verdict says nothing the contract asks for.
-About = Callable[[Seen], list[Break]]
+SpeaksTo = Callable[[CheckedExchange], list[Break]]
 
 
-def _negative_data(seen: Seen) -> list[Break]:
+def _negative_data(seen: CheckedExchange) -> list[Break]:
     """Invalid data accepted: the contract rule the request breaks (none when only the spec forbids it)."""
     if not seen.negative or (seen.failure is None and seen.status not in VALIDATION_STATUSES):
         return []  # a 404 for a drawn id, say, shows nothing about validation
@@ -71,7 +71,7 @@ def _negative_data(seen: Seen) -> list[Break]:
     return breaks
 
 
-def _positive_data(seen: Seen) -> list[Break]:
+def _positive_data(seen: CheckedExchange) -> list[Break]:
     """Valid data rejected: blamed only when the contract, too, promises to accept the request."""
     if seen.negative or seen.rules.breaks(seen.sent):
         return []
@@ -92,7 +92,7 @@ def _positive_data(seen: Seen) -> list[Break]:
     return _item_answer(seen)
 
 
-def _item_answer(seen: Seen) -> list[Break]:
+def _item_answer(seen: CheckedExchange) -> list[Break]:
     """A valid GET, PUT or DELETE of one record: of ours, it must act; of a drawn id, it must be 404."""
     record_id, operation = seen.sent.item_id, seen.sent.operation
     if record_id is None:
@@ -114,7 +114,7 @@ def _item_answer(seen: Seen) -> list[Break]:
     return [Break(absent, f"a valid {seen.sent.method} of an id that names no record")] if ok else []
 
 
-def _ignored_auth(seen: Seen) -> list[Break]:
+def _ignored_auth(seen: CheckedExchange) -> list[Break]:
     """A call without keys (AUTH-01), or with a wrong one (AUTH-02), that was served."""
     if isinstance(seen.failure, IgnoredAuth):
         kind = "AUTH-01" if seen.failure.scenario == "no_auth" else "AUTH-02"
@@ -124,7 +124,7 @@ def _ignored_auth(seen: Seen) -> list[Break]:
     return []
 
 
-def _missing_key_header(seen: Seen) -> list[Break]:
+def _missing_key_header(seen: CheckedExchange) -> list[Break]:
     """A call that leaves out a key header must get 401 (the spec's only header parameters are the keys)."""
     if isinstance(seen.failure, MissingHeaderNotRejected):
         return [Break("AUTH-01", f"no `{seen.failure.header_name}` header")]
@@ -135,7 +135,7 @@ def _missing_key_header(seen: Seen) -> list[Break]:
     return []
 
 
-def _undefined_method(seen: Seen) -> list[Break]:
+def _undefined_method(seen: CheckedExchange) -> list[Break]:
     """A method the path does not define gets 405 with an Allow header (HTTP-05)."""
     data = seen.coverage
     undefined = data is not None and data.scenario == CoverageScenario.UNSPECIFIED_HTTP_METHOD
@@ -144,14 +144,14 @@ def _undefined_method(seen: Seen) -> list[Break]:
     return []
 
 
-def _allow_header(seen: Seen) -> list[Break]:
+def _allow_header(seen: CheckedExchange) -> list[Break]:
     """An OPTIONS answer's Allow header names exactly the path's methods (HTTP-05)."""
     if seen.failure is not None or (seen.sent.method == "OPTIONS" and "Allow" in seen.sent.reply.headers):
         return [Break("HTTP-05", "the Allow header of an OPTIONS answer")]
     return []
 
 
-def _use_after_free(seen: Seen) -> list[Break]:
+def _use_after_free(seen: CheckedExchange) -> list[Break]:
     """A record this engine deleted must be gone (DELETE-02)."""
     record_id = seen.sent.item_id
     gone = record_id is not None and seen.deleted(record_id) and seen.sent.operation == "getWebHook"
@@ -160,7 +160,7 @@ def _use_after_free(seen: Seen) -> list[Break]:
     return []
 
 
-def _resource_availability(seen: Seen) -> list[Break]:
+def _resource_availability(seen: CheckedExchange) -> list[Break]:
     """A record just created can be read, replaced and deleted by its id (READ-01, UPDATE-01, DELETE-01)."""
     record_id, operation = seen.sent.item_id, seen.sent.operation
     if record_id is None or operation is None or not seen.ours(record_id) or seen.deleted(record_id):
@@ -175,7 +175,7 @@ def _resource_availability(seen: Seen) -> list[Break]:
 class CheckUse:
     """How this engine uses one built-in Schemathesis check: what its verdict is about, or why it is off."""
 
-    about: About | None
+    speaks_to: SpeaksTo | None
     note: str  # what the verdict is about, or why the check is off
     settings: dict[str, Any] = field(default_factory=dict)
 

@@ -113,7 +113,7 @@ def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Co
                 },
             },
             "checks": {
-                name: {"enabled": use.about is not None, **use.settings}
+                name: {"enabled": use.speaks_to is not None, **use.settings}
                 for name, use in CHECKS.items()
                 if name != "max_response_time"  # configured by a limit, which stays unset
             },

@@ -14,7 +14,7 @@ from schemathesis.engine.run import PhaseName
 
 from conformance.checker.client import Reply, WriteRefused
 from conformance.checker.evidence import Exchange
-from conformance.checker.fuzz.checks import CHECKS, Seen
+from conformance.checker.fuzz.checks import CHECKS, CheckedExchange
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport, Unanswered
 from conformance.checker.fuzz.rules import Break, RequestRules
 from conformance.checker.run_state import RunState
@@ -112,10 +112,10 @@ class VerdictRecorder:
                 continue
             for verdict in nodes:
                 use = CHECKS.get(verdict.name)
-                if use is None or use.about is None or verdict.status == Status.ERROR:
+                if use is None or use.speaks_to is None or verdict.status == Status.ERROR:
                     continue
                 failure = verdict.failure_info.failure if verdict.failure_info is not None else None
-                seen = Seen(
+                seen = CheckedExchange(
                     verdict.name,
                     node.value,
                     sent,
@@ -124,9 +124,9 @@ class VerdictRecorder:
                     self.transport.created.__contains__,
                     self.transport.deleted.__contains__,
                 )
-                self._judge(seen, use.about(seen), recorder, case_id)
+                self._judge(seen, use.speaks_to(seen), recorder, case_id)
 
-    def _judge(self, seen: Seen, breaks: list[Break], recorder: ScenarioRecorder, case_id: str) -> None:
+    def _judge(self, seen: CheckedExchange, breaks: list[Break], recorder: ScenarioRecorder, case_id: str) -> None:
         check = f"schemathesis:{seen.check}"
         if seen.failure is None:
             operation = seen.sent.operation
@@ -147,7 +147,7 @@ class VerdictRecorder:
             operation=seen.sent.operation,
         )
 
-    def _evidence(self, seen: Seen, recorder: ScenarioRecorder, case_id: str) -> list[Exchange]:
+    def _evidence(self, seen: CheckedExchange, recorder: ScenarioRecorder, case_id: str) -> list[Exchange]:
         """The failing exchange, after what led to it: the case it derives from and related cases."""
         assert seen.failure is not None
         ids: list[str] = []
@@ -158,13 +158,13 @@ class VerdictRecorder:
         return [self.transport.traffic[item].reply.exchange for item in ids][-EVIDENCE_PER_FINDING:]
 
 
-def _expected(seen: Seen, blamed: Break) -> str:
+def _expected(seen: CheckedExchange, blamed: Break) -> str:
     if seen.check == "negative_data_rejection":
         return f"a 4xx answer to {blamed.reason}"
     return blamed.reason
 
 
-def _actual(seen: Seen, blamed: Break) -> str:
+def _actual(seen: CheckedExchange, blamed: Break) -> str:
     assert seen.failure is not None
     status = seen.sent.reply.status
     if seen.check in ("negative_data_rejection", "positive_data_acceptance"):
