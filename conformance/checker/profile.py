@@ -124,7 +124,7 @@ def _run_id(value: str) -> str:
         raise ConfigError(str(error)) from None
 
 
-def yes(value: str | bool) -> bool:
+def switched_on(value: str | bool) -> bool:
     """An on/off option's value: `1`, `true`, `yes` or `on` (any case) is on."""
     return str(value).lower() in ("1", "true", "yes", "on")
 
@@ -167,13 +167,13 @@ OPTIONS: dict[str, tuple[str, Any]] = {
     "budget": ("CONFORMANCE_BUDGET", _choice("budget", BUDGET_NAMES)),
     "rate_limit": ("CONFORMANCE_RATE_LIMIT", _rate),
     "timeout": ("CONFORMANCE_TIMEOUT", _positive_float("timeout")),
-    "strict": ("CONFORMANCE_STRICT", yes),
+    "strict": ("CONFORMANCE_STRICT", switched_on),
     "only": ("CONFORMANCE_ONLY", _ids),
     "skip": ("CONFORMANCE_SKIP", _ids),
     "baseline": ("CONFORMANCE_BASELINE", Path),
-    "update_baseline": ("CONFORMANCE_UPDATE_BASELINE", yes),
-    "read_only": ("CONFORMANCE_READ_ONLY", yes),
-    "require_complete": ("CONFORMANCE_REQUIRE_COMPLETE", yes),
+    "update_baseline": ("CONFORMANCE_UPDATE_BASELINE", switched_on),
+    "read_only": ("CONFORMANCE_READ_ONLY", switched_on),
+    "require_complete": ("CONFORMANCE_REQUIRE_COMPLETE", switched_on),
     "run_id": ("CONFORMANCE_RUN_ID", _run_id),
 }
 
