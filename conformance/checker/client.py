@@ -386,30 +386,16 @@ class TargetClient:
         body_shell: str | None,
         identity: Credentials,
     ) -> Exchange:
-        """Everything before a request goes out: its evidence (`_exchange`) and, for a write, the journal entry
-        (an answer may never come, and the sweep must know what was sent). Its turn of the rate limit it takes
-        as it goes out (`transport`)."""
-        exchange = self._exchange(method, url, headers, data, operation, body_shell)
-        if method.upper() not in SAFE_METHODS:
-            self.intend(operation, data, identity, exchange)
-        return exchange
-
-    def _exchange(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        data: bytes | str | None,
-        operation: str | None,
-        body_shell: str | None,
-    ) -> Exchange:
-        """The redacted evidence of a request about to be sent; TransportError if its operation is no longer
-        sent (`refusal`)."""
+        """Everything before a request goes out: its redacted evidence, and, for a write, the journal entry (an
+        answer may never come, and the sweep must know what was sent); TransportError if its operation is no
+        longer sent (`refusal`). Its turn of the rate limit it takes as it goes out (`transport`)."""
         exchange = self.transport.request_evidence(method, url, headers, data, body_shell)
         refusal = self.refusal(operation)
         if refusal is not None:
             exchange.error = refusal
             raise TransportError(f"{method} {exchange.url}: {refusal}", exchange)
+        if method.upper() not in SAFE_METHODS:
+            self.intend(operation, data, identity, exchange)
         return exchange
 
     def _count(self, operation: str | None, status: int | None) -> None:
