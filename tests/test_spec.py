@@ -540,8 +540,8 @@ def test_without_a_base_url_a_run_checks_the_bundled_reference_server_not_the_sp
 
 
 def test_the_schemathesis_engine_drops_the_specs_servers(spec: dict[str, Any]) -> None:
+    from conformance.checker.fuzz.config import target_spec
     from conformance.checker.profile import make_profile
-    from conformance.checker.schema_fuzz import target_spec
 
     profile = make_profile({"base_url": "https://target.test", "partner_key": "p", "developer_key": "d"})
     state = SimpleNamespace(spec=spec, profile=profile, run_tag="t")

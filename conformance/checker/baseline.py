@@ -24,14 +24,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from conformance import __version__
 from conformance.checker.options import ConfigError
 from conformance.checker.results import Results
 from conformance.contract.catalogue import ids
-
-if TYPE_CHECKING:
-    from conformance.checker.runner import RunOutcome
+from conformance.contract.spec import SpecInfo
 
 FORMAT = 1
 
@@ -129,11 +128,9 @@ def updated_baseline(listed: frozenset[str], results: Results) -> frozenset[str]
     )
 
 
-def write_baseline(path: Path, failed: frozenset[str], outcome: RunOutcome) -> None:
-    """Write a baseline listing `failed`, with the tool and spec version that produced it (OSError if it cannot)."""
-    from conformance import __version__
-
-    spec = outcome.spec
+def write_baseline(path: Path, failed: frozenset[str], spec: SpecInfo | None) -> None:
+    """Write a baseline listing `failed`, with the tool and the spec version that produced it (OSError if it
+    cannot)."""
     document = {
         "format": FORMAT,
         "tool_version": __version__,
@@ -144,22 +141,27 @@ def write_baseline(path: Path, failed: frozenset[str], outcome: RunOutcome) -> N
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def settle(outcome: RunOutcome, listed: frozenset[str]) -> frozenset[str]:
-    """Hold the finished run against the baseline (`outcome.baseline`) and, with --update-baseline after a run
-    that completed, write the new one. Returns the IDs the exit code treats as known; OSError if the file
-    cannot be written."""
-    options = outcome.options
-    assert options.baseline is not None
-    outcome.baseline = compare(options.baseline, listed, outcome.results)
-    if not options.update_baseline:
-        return listed
-    if outcome.error is not None:
-        outcome.notes.append(f"the baseline {options.baseline} was not updated: the run did not complete")
-        return listed
-    accepted = updated_baseline(listed, outcome.results)
-    write_baseline(options.baseline, accepted, outcome)
-    outcome.baseline = replace(outcome.baseline, accepted=accepted, updated=True)
-    return accepted
+def hold_against_baseline(
+    path: Path,
+    listed: frozenset[str],
+    results: Results,
+    *,
+    update: bool,
+    completed: bool,
+    spec: SpecInfo | None,
+) -> tuple[BaselineComparison, str | None]:
+    """Hold a finished run's `results` against the baseline at `path` (which listed `listed`), and, when asked
+    to `update` it after a run that `completed`, write the new one. Returns the comparison, whose `accepted`
+    are the IDs the exit code treats as known, and a note for the report (or None); OSError if the file cannot
+    be written."""
+    comparison = compare(path, listed, results)
+    if not update:
+        return comparison, None
+    if not completed:
+        return comparison, f"the baseline {path} was not updated: the run did not complete"
+    accepted = updated_baseline(listed, results)
+    write_baseline(path, accepted, spec)
+    return replace(comparison, accepted=accepted, updated=True), None
 
 
 def _in_catalogue_order(chosen: set[str] | frozenset[str]) -> tuple[str, ...]:

@@ -40,9 +40,9 @@ from hypothesis.stateful import (
 )
 
 from conformance.checker.client import Reply, TransportError
-from conformance.checker.context import RunState, Tally, engine_summary
+from conformance.checker.engine import Say, WholeEngine
 from conformance.checker.evidence import Exchange
-from conformance.checker.results import Finding
+from conformance.checker.run_state import RunState, Tally, engine_summary
 from conformance.contract.catalogue import requirement
 from conformance.contract.facts import CLIENT_FIELDS, MAX_LIST_LIMIT, RECORD_FIELDS, webhook_types
 
@@ -72,7 +72,6 @@ GENERATE_SHARE = 0.35  # of the budget's time limit, for the whole engine
 SHRINK_SHARE = 0.03  # of the budget's time limit, for shrinking once something failed
 WRITE_GAP = 0.003  # seconds between two writes of one record: UPDATE-03 promises the target at least 2 ms
 
-Say = Callable[[str], None]
 
 
 class LifecycleViolation(Exception):
@@ -368,7 +367,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def _expect(self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str]) -> None:
         """One assertion. A broken MUST ends the example (Hypothesis shrinks it); a broken SHOULD is noted."""
         if ok:
-            self.state.results.exercised(requirement_id, CHECK, self.operation)
+            self.state.results.check(requirement_id, CHECK, True, expected, actual, operation=self.operation)
             return
         violation = LifecycleViolation(
             requirement_id,
@@ -626,20 +625,23 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     if not verdicts.stopped():
         _run_machine(state, verdicts)
     for violation in verdicts.shortest.values():
-        finding = Finding(
+        state.results.check(
             violation.requirement_id,
             CHECK,
+            False,
             violation.expected,
             violation.actual,
             violation.exchanges,
             operation=violation.operation,
+            sequence=violation.exchanges,  # the shrunk example, from its clean start
         )
-        finding.sequence = violation.exchanges  # the shrunk example, from its clean start
-        state.results.fail(finding)
     if verdicts.halted:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, verdicts.halted)
     say(engine_summary("lifecycle", state, before, f"{verdicts.examples} runs of the state machine"))
+
+
+ENGINE = WholeEngine("lifecycle state machine", COVERS, run_lifecycle, needs_writes=True)
 
 
 def _run_machine(state: RunState, verdicts: Verdicts) -> None:

@@ -13,10 +13,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance.checker.client import Reply
-from conformance.checker.results import Finding, Results
+from conformance.checker.results import Results
 
 if TYPE_CHECKING:
-    from conformance.checker.context import RunState
+    from conformance.checker.run_state import RunState
 
 # What these checks verify. They judge every answer, those to reads too, so a read-only run exercises them.
 COVERS = ("HTTP-01", "HTTP-02", "HTTP-03", "HTTP-04", "HTTP-06")
@@ -178,14 +178,22 @@ class ResponseObserver:
         answer, so the request is the only context a reader gets). `about`: ids of the records the failure is
         about, which its reproduction must create (they may lie beyond the evidence's clipped body)."""
         if ok:
-            self.results.exercised(requirement_id, self.check, reply.operation)
-        else:
-            finding = Finding(requirement_id, self.check, expected, actual, [reply.exchange], operation=reply.operation)
-            finding.answering = reply.exchange.request_in_words()
-            if self.state is not None:
-                finding.origin = self.state.current_check
-                finding.sequence = self.state.sequence(finding.origin, finding.exchanges, about)
-            self.results.fail(finding)
+            self.results.check(requirement_id, self.check, True, expected, actual, operation=reply.operation)
+            return
+        evidence = [reply.exchange]
+        origin = self.state.current_check if self.state is not None else None
+        self.results.check(
+            requirement_id,
+            self.check,
+            False,
+            expected,
+            actual,
+            evidence,
+            operation=reply.operation,
+            sequence=self.state.sequence(origin, evidence, about) if self.state is not None and origin else None,
+            origin=origin,
+            answering=reply.exchange.request_in_words(),
+        )
 
 
 def _listed_ids(errors: list[str], body: Any) -> tuple[str, ...]:

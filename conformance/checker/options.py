@@ -21,13 +21,10 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conformance.checker.budget import BUDGETS
 from conformance.checker.marks import RUN_ID
-
-if TYPE_CHECKING:
-    from conformance.checker.profile import RunOptions, TargetProfile
 
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
 BUDGET_NAMES = tuple(BUDGETS)
@@ -354,13 +351,6 @@ def empty_base_url(source: str) -> str:
 
 
 # -- what a run used: the report's options and the rerun command ----------------------------------------------
-
-
-def values_of(profile: TargetProfile | None, options: RunOptions) -> dict[str, Any]:
-    """Every option's value in effect, by option name (the inverse of `make_profile` and `make_options`); the
-    target's are left out without a `profile` (the run did not reach one)."""
-    chosen = OPTIONS.values() if profile is not None else RUN_OPTIONS
-    return {option.name: getattr(profile if option.target else options, option.field) for option in chosen}
 
 
 def report_options(values: dict[str, Any]) -> dict[str, Any]:

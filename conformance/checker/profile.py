@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.checker.options import RUN_OPTIONS, TARGET_OPTIONS, ConfigError, default_of
+from conformance.checker.options import OPTIONS, RUN_OPTIONS, TARGET_OPTIONS, ConfigError, default_of
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,10 @@ def make_profile(merged: dict[str, Any]) -> TargetProfile:
         raise ConfigError("--second-developer-key must belong to another company than --developer-key")
     given = {option.field: merged.get(option.name, option.default) for option in TARGET_OPTIONS}
     return TargetProfile(**given | {"base_url": check_base_url(merged["base_url"])})
+
+
+def values_of(profile: TargetProfile | None, options: RunOptions) -> dict[str, Any]:
+    """Every option's value in effect, by option name (the inverse of `make_profile` and `make_options`); the
+    target's are left out without a `profile` (the run did not reach one)."""
+    chosen = OPTIONS.values() if profile is not None else RUN_OPTIONS
+    return {option.name: getattr(profile if option.target else options, option.field) for option in chosen}

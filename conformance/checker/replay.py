@@ -22,12 +22,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.checker.client import Reply, TargetClient, TransportError, WriteRefused
+from conformance.checker.engines import engines
 from conformance.checker.evidence import Exchange, unpacked
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.options import RUN_OPTIONS, TARGET_OPTIONS, carried_from_report, resolve_options
 from conformance.checker.profile import Credentials, check_base_url, make_options, make_profile
 from conformance.checker.reproduction import ANSWER_ID, base_of, captures, step_of
 from conformance.checker.results import Results
+from conformance.checker.runner import run
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.contract.facts import CONTRACT, item_path
 from conformance.contract.spec import SpecError, load_spec
@@ -102,13 +105,13 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
 
 def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any]) -> ReplayVerdict:
     """Run the check that found `finding` again against `target`; whether its requirement fails again."""
-    from conformance.checker.context import SCENARIOS
-    from conformance.checker.runner import SCENARIOS_ENGINE, engines, run
+    # late: the engines load Schemathesis and Hypothesis, which `conformance --help` need not wait for
+    from conformance.checker.scenario import SCENARIOS
 
     requirement_id = finding["requirement"]
     origin = finding.get("origin") or finding["check"]
     engine = next((item for item in engines() if item.name == origin or _engine_check(item.name, origin)), None)
-    scenario = next((item for item in SCENARIOS if item.name == origin), None)  # registered by `engines()`
+    scenario = next((item for item in SCENARIOS if item.name == origin), None)  # registered with the engines
     if scenario is not None:
         chosen, checks, covers = (SCENARIOS_ENGINE,), frozenset({origin}), scenario.covers
     elif engine is not None:
@@ -140,7 +143,7 @@ def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any
 
 def _engine_check(engine_name: str, check: str) -> bool:
     """Whether `check` (a finding's check) belongs to the engine of that name."""
-    from conformance.checker import lifecycle
+    from conformance.checker import lifecycle  # late: Hypothesis, as in `replay`
 
     return (engine_name == "schemathesis" and check.startswith("schemathesis")) or (
         engine_name.startswith("lifecycle") and check == lifecycle.CHECK

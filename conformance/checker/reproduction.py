@@ -16,14 +16,11 @@ import json
 import re
 import shlex
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.checker.evidence import Exchange, header_arg, shell_arg
 from conformance.contract.facts import COLLECTION_PATH, ITEM_PATH
-
-if TYPE_CHECKING:
-    from conformance.checker.results import Finding
 
 BASE = "${CONFORMANCE_BASE_URL}"
 ID_FROM_ANSWER = r"""sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p'"""
@@ -32,7 +29,19 @@ NTH_ID_FROM_ANSWER = r"""grep -o '"id" *: *"[^"]*"' | sed -n '{n}s/.*"\([^"]*\)"
 SHOWN = r"-w '\n<<< HTTP %{http_code}\n'"  # the status after the body, on its own line
 
 
-def shell_script(finding: Finding) -> str:
+class Reproducible(Protocol):
+    """What a script needs of a finding (`results.Finding`): what it is about, what it expected and saw, the
+    exchanges that show it, and every request from a clean start up to them."""
+
+    id: str
+    requirement_id: str
+    expected: str
+    actual: str
+    exchanges: list[Exchange]
+    sequence: list[Exchange]
+
+
+def shell_script(finding: Reproducible) -> str:
     """The script that reproduces `finding` (its `sequence` from a clean start) against $CONFORMANCE_BASE_URL."""
     steps = needed_steps(finding.sequence, finding.exchanges)
     base = base_of(steps[0].url) if steps else ""
@@ -80,7 +89,7 @@ def shell_script(finding: Finding) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sequence_steps(finding: Finding) -> list[dict[str, Any]]:
+def sequence_steps(finding: Reproducible) -> list[dict[str, Any]]:
     """The steps of the finding's reproduction as data (report.json's `sequence`): what `shell_script` sends,
     for `conformance replay` to send. A body is its exact text, or its exact bytes packed (`packed_body`)."""
     steps = needed_steps(finding.sequence, finding.exchanges)

@@ -1,8 +1,9 @@
 """What a run found, requirement by requirement.
 
 A requirement is `passed` only when some check exercised it and none failed; `failed` when a check
-recorded a finding; otherwise `not-run`, with the reason. A finding is data: the requirement, the check,
-what was expected (quoting the requirement), what came back, and the exchanges that show it.
+recorded a finding; otherwise `not-run`, with the reason. Every engine records an assertion one way,
+`Results.check`. A finding is data: the requirement, the check, what was expected, what came back, and the
+exchanges that show it; the requirement's own text is the report's to add.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +105,35 @@ class Results:
         self.by_id: dict[str, RequirementResult] = {item.id: RequirementResult(item) for item in catalogue()}
         self._lock = threading.Lock()
         self.notes: dict[str, list[str]] = defaultdict(list)
+
+    def check(
+        self,
+        requirement_id: str,
+        check: str,
+        ok: bool,
+        expected: str,
+        actual: str | Callable[[], str],
+        exchanges: Sequence[Exchange] = (),
+        *,
+        operation: str | None = None,
+        sequence: Sequence[Exchange] | None = None,
+        origin: str | None = None,
+        answering: str | None = None,
+    ) -> Finding | None:
+        """Record one assertion of `check` about a requirement: exercised when `ok`; else a finding, returned, of
+        what was `expected` and what came back (`actual`: a callable for words that cost to build), with the
+        `exchanges` that show it (the request it is about first), that request's `operation`, the `sequence`
+        that reproduces it from a clean start, and, for a check that sees every answer, the check whose request
+        got the answer (`origin`) and that request in words (`answering`)."""
+        if ok:
+            self.exercised(requirement_id, check, operation)
+            return None
+        said = actual() if callable(actual) else actual
+        finding = Finding(requirement_id, check, expected, said, list(exchanges), operation=operation, origin=origin)
+        finding.answering = answering
+        finding.sequence = list(sequence or ())
+        self.fail(finding)
+        return finding
 
     def exercised(self, requirement_id: str, check: str, operation: str | None = None) -> None:
         """A check evaluated an assertion about this requirement (pass or fail); `operation` is the operationId

@@ -1,7 +1,7 @@
 """One conformance run: start (or reach) the target, run every engine, clean up, decide, report.
 
-The engines run in turn over one shared `RunState`: the targeted scenarios, the lifecycle state machine,
-and Schemathesis. Whatever happens (a failure, an unreachable target, Ctrl-C) the records the run created
+The engines (`engines.engines()`: the targeted scenarios, the lifecycle state machine, Schemathesis) run in
+turn over one shared `RunState`. Whatever happens (a failure, an unreachable target, Ctrl-C) the records the run created
 are deleted and the report is written.
 """
 
@@ -12,16 +12,12 @@ import json
 import random
 import re
 import time
-import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.checker.baseline import BaselineComparison, read_baseline
-from conformance.checker.baseline import settle as settle_baseline
+from conformance.checker.baseline import hold_against_baseline, read_baseline
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import (
     ClientStats,
@@ -29,20 +25,14 @@ from conformance.checker.client import (
     TargetClient,
     TransportError,
     page_values,
-    raise_if_interrupted,
 )
-from conformance.checker.context import (
-    SCENARIOS,
-    SECOND_KEY,
-    Probe,
-    RunState,
-    Scenario,
-    ScenarioAborted,
-)
+from conformance.checker.engine import READ_ONLY, Engine, RunAborted, Say, abort_if_silent, checker_error, not_run
+from conformance.checker.engines import engines
 from conformance.checker.ledger import Cleanup, Found, Ledger, Write
 from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.observer import ResponseObserver, ResponseSpec
+from conformance.checker.outcome import RunOutcome
 from conformance.checker.profile import (
     ConfigError,
     Credentials,
@@ -51,56 +41,24 @@ from conformance.checker.profile import (
     make_profile,
     target_words,
 )
-from conformance.checker.results import Finding, Results
+from conformance.checker.results import Results
+from conformance.checker.run_state import RunState
+from conformance.checker.scenario import Probe
+from conformance.checker.scenarios import second_key_covers
+from conformance.checker.transport import raise_if_interrupted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.contract.catalogue import catalogue
 from conformance.contract.facts import ContractFacts
 from conformance.contract.request_rules import RequestRules, as_update
-from conformance.contract.spec import SpecError, SpecInfo, load_spec, spec_info
+from conformance.contract.spec import SpecError, load_spec, spec_info
+from conformance.reference.app import start_server
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 
-Say = Callable[[str], None]
 Watch = Callable[[ClientStats, Results], None]
 
 
-SCENARIOS_ENGINE = "targeted scenarios"
 SWEEP_CHECK = "cleanup sweep"  # the check name of a finding about a record the cleanup's sweep found
-READ_ONLY = "it writes to the target, and this run is read-only"  # why a read-only run leaves a check out
-
-
-class RunAborted(Exception):
-    """The run cannot go on (the target is unreachable or rejects the keys); the message says why."""
-
-
-@dataclass
-class Engine:
-    """A way of checking: a name, the requirements it can verify, and the function that runs it."""
-
-    name: str
-    run: Callable[[RunState, Say], None]
-    covers: tuple[str, ...] = ()
-    needs_writes: bool = False  # it cannot check anything without writing: a read-only run leaves it out
-
-
-@dataclass
-class RunOutcome:
-    """Everything a report needs about one finished run."""
-
-    verdict: str
-    exit_code: ExitCode
-    results: Results
-    options: RunOptions
-    profile: TargetProfile | None
-    spec: SpecInfo | None
-    started: datetime
-    duration: float
-    requests: int = 0
-    cleanup: Cleanup = field(default_factory=Cleanup)
-    error: str | None = None
-    reference_server: bool = False
-    notes: list[str] = field(default_factory=list)
-    coverage: dict[tuple[str, int | None], int] = field(default_factory=dict)
-    baseline: BaselineComparison | None = None
-    run_id: str | None = None  # marks every record the run wrote (`marks`)
+EVERY_ANSWER = "every-answer checks"  # the checks of every answer (`observer`): they finish only with the run
 
 
 def run(
@@ -142,11 +100,23 @@ def run(
         outcome.error = "interrupted"
         interrupted = True
     outcome.duration = time.monotonic() - clock
-    try:
-        known = settle_baseline(outcome, listed) if listed is not None else frozenset()
-    except OSError as problem:  # the verdict stays "error", the exit code 2: as for a report that cannot be written
-        outcome.error = f"cannot write the baseline {options.baseline}: {problem}"
-        return outcome
+    known: frozenset[str] = frozenset()
+    if listed is not None:
+        assert options.baseline is not None
+        try:
+            outcome.baseline, note = hold_against_baseline(
+                options.baseline,
+                listed,
+                results,
+                update=options.update_baseline,
+                completed=outcome.error is None,
+                spec=outcome.spec,
+            )
+        except OSError as problem:  # the verdict stays "error", the exit code 2: as for a report not written
+            outcome.error = f"cannot write the baseline {options.baseline}: {problem}"
+            return outcome
+        known = outcome.baseline.accepted
+        outcome.notes += [note] if note else []
     outcome.verdict, outcome.exit_code = verdict_of(
         results,
         strict=options.strict,
@@ -163,9 +133,6 @@ def _target(target: dict[str, Any]) -> Iterator[tuple[TargetProfile, bool]]:
     if target.get("base_url") is not None:  # configured, even if empty: make_profile refuses an empty one
         yield make_profile(target), False
         return
-    from conformance.reference.app import start_server
-    from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
-
     with start_server() as server:
         yield (
             make_profile(
@@ -209,7 +176,7 @@ def _check(
     planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
     if options.read_only:
         for engine in (engine for engine in planned if engine.needs_writes):
-            _not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")
+            not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")
         planned = [engine for engine in planned if not engine.needs_writes]
     _plan(state, planned)
     stopped: str | None = None
@@ -226,16 +193,16 @@ def _check(
             try:
                 engine.run(state, say)
             except TransportError as error:
-                _not_run(results, engine.covers, f"{engine.name}: {error}")
-                _abort_if_silent(client, error)
+                not_run(results, engine.covers, f"{engine.name}: {error}")
+                abort_if_silent(state, error)
             except (RunAborted, KeyboardInterrupt):
                 raise
             except Exception as error:  # a bug of ours must not cost the user the rest of the run
-                _checker_error(state, engine.covers, engine.name, error)
+                checker_error(state, engine.covers, engine.name, error)
             if time.monotonic() > deadline:  # the engine was cut short at the run's deadline
                 _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out during {engine.name}")
-            if engine.name != SCENARIOS_ENGINE:  # each scenario counts itself done (`run_scenario`)
-                state.unfinished.subtract(engine.covers)
+            for check in engine.checks():  # those that have not counted themselves done
+                state.finish(check)
         _check_preexisting_unchanged(state, outcome)
         raise_if_interrupted()  # an interrupt that Python swallowed (see `interrupt`) still ends the run as one
         if client.stats.transport_errors:
@@ -261,7 +228,7 @@ def _check(
         _stored_unannounced(state, outcome.cleanup)
         if stopped is not None:  # after the cleanup, whose answers the every-answer checks judge too
             _leave_out_unfinished(state, None, stopped)
-            _not_run(results, [item.id for item in catalogue()], stopped)
+            not_run(results, [item.id for item in catalogue()], stopped)
         outcome.requests = client.stats.requests
         outcome.coverage = dict(client.stats.by_operation)
         client.close()
@@ -275,90 +242,26 @@ def _sent_by(write: Write, state: RunState) -> Write:
 
 
 def _plan(state: RunState, planned: list[Engine]) -> None:
-    """Count, per requirement, the checks of this run that cover it (`RunState.unfinished`): each scenario,
-    each other engine, and the every-answer checks, which finish only with the run."""
-    state.unfinished.update(EVERY_ANSWER_COVERS)
+    """The checks of this run, each unfinished until it has run (`RunState.unfinished`): every engine's, and
+    the every-answer checks, which finish only with the run."""
+    state.plan({EVERY_ANSWER: EVERY_ANSWER_COVERS})
     for engine in planned:
-        if engine.name == SCENARIOS_ENGINE:
-            for item in SCENARIOS:
-                state.unfinished.update(item.covers)
-        else:
-            state.unfinished.update(engine.covers)
+        state.plan(engine.checks())
 
 
 def _leave_out_unfinished(state: RunState, engine: Engine | None, reason: str) -> None:
     """The run ends before `engine` (None: before anything still unfinished): every requirement whose checks
     had not all run is not-run for `reason`, whatever was seen of it so far, except a failure, which stands."""
-    pending = engine.covers if engine is not None else [item for item, count in state.unfinished.items() if count > 0]
+    pending = engine.covers if engine is not None else state.unfinished_requirements()
     for requirement_id in pending:
         if state.results.status(requirement_id) != "failed":
             state.results.leave_out(requirement_id, reason)
 
 
-def engines() -> list[Engine]:
-    """The engines of a run, in order: targeted scenarios, the lifecycle state machine, Schemathesis."""
-    from conformance.checker import lifecycle, scenarios, schema_fuzz  # scenarios register on import
-
-    return [
-        Engine(SCENARIOS_ENGINE, scenarios.run_scenarios, tuple({i for s in SCENARIOS for i in s.covers})),
-        Engine("lifecycle state machine", lifecycle.run_lifecycle, lifecycle.COVERS, needs_writes=True),
-        Engine("schemathesis", schema_fuzz.run_schemathesis, schema_fuzz.COVERS),
-    ]
-
-
 def read_only_requirements() -> frozenset[str]:
-    """The requirements a read-only run checks: those of the every-answer checks and of the scenarios that
-    write nothing (Schemathesis, limited to GET in such a run, only adds evidence). Every other requirement
-    needs writes: the pytest suite marks it `destructive`."""
-    from conformance.checker import scenarios  # noqa: F401  (the scenarios register on import)
-
-    return frozenset(EVERY_ANSWER_COVERS).union(*(item.covers for item in SCENARIOS if not item.writes))
-
-
-def run_scenario(state: RunState, item: Scenario) -> None:
-    """Run one scenario; what it could not exercise is not-run with the reason."""
-    try:
-        _run_scenario(state, item)
-    finally:
-        state.unfinished.subtract(item.covers)
-
-
-def _run_scenario(state: RunState, item: Scenario) -> None:
-    if not state.chosen(item.name, item.covers):
-        return
-    if item.writes and state.client.read_only:
-        _not_run(state.results, item.covers, f"{item.name}: {READ_ONLY}")
-        return
-    if item.needs == SECOND_KEY and state.profile.second is None:
-        _not_run(state.results, item.covers, "needs --second-developer-key (a developer key of another company)")
-        return
-    state.current_check, state.recording = item.name, True
-    state.traffic[item.name] = []
-    try:
-        item.run(Probe(state, item.name))
-    except ScenarioAborted as error:
-        _not_run(state.results, item.covers, f"{item.name}: {error}")
-    except TransportError as error:
-        _not_run(state.results, item.covers, f"{item.name}: {error}")
-        _abort_if_silent(state.client, error)
-    except Exception as error:  # a bug of ours must not cost the user the rest of the run
-        _checker_error(state, item.covers, item.name, error)
-    finally:
-        state.recording = False
-
-
-def _checker_error(state: RunState, covers: tuple[str, ...], name: str, error: Exception) -> None:
-    """An unexpected error inside the checker: its requirements are not-run, and the report says why."""
-    where = traceback.extract_tb(error.__traceback__)[-1]
-    message = f"internal error in {name}: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
-    _not_run(state.results, covers, message)
-    state.results.notes["checker"].append(message)
-
-
-def _abort_if_silent(client: TargetClient, error: TransportError) -> None:
-    """RunAborted when the target has stopped answering altogether (not just one operation)."""
-    if client.stopped_answering:
-        raise RunAborted(f"the target stopped answering: {error}") from error
+    """The requirements a read-only run checks: those of the every-answer checks and what each engine verifies
+    without writing. Every other requirement needs writes: the pytest suite marks it `destructive`."""
+    return frozenset(EVERY_ANSWER_COVERS).union(*(engine.read_only_covers() for engine in engines()))
 
 
 def _preflight(state: RunState, say: Say) -> None:
@@ -386,7 +289,7 @@ def _preflight(state: RunState, say: Say) -> None:
         state.client.observe(reply)
     for shop_id in profile.shop_ids:
         state.preexisting[shop_id] = _records_in_shop(state, shop_id)
-    if profile.second is not None and not state.client.read_only and state.selected(_needs_second_key()):
+    if profile.second is not None and not state.client.read_only and state.selected(second_key_covers()):
         _refuse_a_second_key_of_the_same_company(state)
 
 
@@ -424,10 +327,6 @@ def _not_the_api(reply: Reply, base_url: str) -> str | None:
     if "/api/v1" in path:
         hint += f" (drop {path[path.index('/api/v1'):]!r} from it)"
     return f"not the API at {base_url}: {seen}; check --base-url: {hint}"
-
-
-def _needs_second_key() -> tuple[str, ...]:
-    return tuple(item for scenario in SCENARIOS if scenario.needs == SECOND_KEY for item in scenario.covers)
 
 
 def _refuse_a_second_key_of_the_same_company(state: RunState) -> None:
@@ -485,16 +384,15 @@ def _stored_unannounced(state: RunState, cleanup: Cleanup) -> None:
             continue
         requirement_id, what = blamed
         assert found.write is not None
-        state.results.fail(
-            Finding(
-                requirement_id,
-                SWEEP_CHECK,
-                what,
-                f"the sweep found record {found.marked.id} in a list afterwards: {found.how}",
-                [found.write.exchange, found.marked.listing],
-                operation=found.write.operation,
-                origin=found.write.origin,
-            )
+        state.results.check(
+            requirement_id,
+            SWEEP_CHECK,
+            False,
+            what,
+            f"the sweep found record {found.marked.id} in a list afterwards: {found.how}",
+            [found.write.exchange, found.marked.listing],
+            operation=found.write.operation,
+            origin=found.write.origin,
         )
 
 
@@ -520,12 +418,7 @@ def _blame(state: RunState, found: Found) -> tuple[str, str] | None:
 
 
 def _did_not_start(results: Results, message: str) -> None:
-    _not_run(results, [item.id for item in catalogue()], f"the run did not start: {message}")
-
-
-def _not_run(results: Results, covers: tuple[str, ...] | list[str], reason: str) -> None:
-    for requirement_id in covers:
-        results.not_run(requirement_id, reason)
+    not_run(results, [item.id for item in catalogue()], f"the run did not start: {message}")
 
 
 def _apply_selection(results: Results, options: RunOptions) -> None:

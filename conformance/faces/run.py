@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.checker.client import interrupt
 from conformance.checker.evidence import Redactor
 from conformance.checker.options import ConfigError, resolve_options
 from conformance.checker.profile import make_options
+from conformance.checker.transport import interrupt
 from conformance.checker.verdict import ExitCode
 from conformance.faces.console import RunConsole
 from conformance.faces.flags import add_run_arguments

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import __version__
 from conformance.checker.evidence import Redactor
-from conformance.checker.options import report_options, rerun_arguments, values_of
-from conformance.checker.profile import target_words
+from conformance.checker.options import report_options, rerun_arguments
+from conformance.checker.profile import target_words, values_of
 from conformance.checker.verdict import completeness_of
 from conformance.contract.document import REQUIREMENTS_DOCUMENT
 from conformance.reports.html import render_html
@@ -24,7 +24,7 @@ from conformance.reports.junit import render_junit
 from conformance.reports.markdown import render_markdown
 
 if TYPE_CHECKING:
-    from conformance.checker.runner import RunOutcome
+    from conformance.checker.outcome import RunOutcome
 
 REPORT_SCHEMA_VERSION = "1.0"
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from conformance.checker.options import resolve_options
+from conformance.checker.outcome import RunOutcome
 from conformance.checker.profile import make_options
-from conformance.checker.runner import RunOutcome, run
+from conformance.checker.runner import run
 from conformance.faces.console import RunConsole
 from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

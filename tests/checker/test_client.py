@@ -13,17 +13,9 @@ from typing import ClassVar
 import pytest
 from hostile.server import Drop, Hang, HostileServer, Request, Trickle, always
 
-from conformance.checker.client import (
-    ANSWER_TIMEOUTS,
-    GIVE_UP_AFTER,
-    MAX_429_RETRIES,
-    MAX_ANSWER_BYTES,
-    RateLimiter,
-    TargetClient,
-    TransportError,
-    interrupt,
-)
+from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
 from conformance.checker.profile import TargetProfile
+from conformance.checker.transport import ANSWER_TIMEOUTS, MAX_429_RETRIES, MAX_ANSWER_BYTES, RateLimiter, interrupt
 from conformance.contract.facts import item_path
 
 
@@ -101,8 +93,20 @@ def test_rate_limiter_spaces_requests() -> None:
     limiter = RateLimiter(50.0)
     started = time.monotonic()
     for _ in range(6):
-        limiter.wait()
+        with limiter.turn():
+            pass
     assert time.monotonic() - started >= 5 / 50 * 0.95
+
+
+def test_rate_limiter_counts_each_second_from_when_the_target_surely_had_the_request() -> None:
+    limiter = RateLimiter(2.0)
+    first = limiter.take()
+    time.sleep(0.3)  # the first request is still on its way
+    first.finish()
+    with limiter.turn():
+        pass
+    limiter.take()  # the third request within a second of the first's arrival: it waits for that second to end
+    assert first.finished is not None and time.monotonic() - first.finished >= 1.0
 
 
 def test_item_path_encodes_every_reserved_character_and_dot_ids() -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from support import conformance_cli, free_port
 
-from conformance.checker.runner import SCENARIOS_ENGINE, RunOutcome
+from conformance.checker.outcome import RunOutcome
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.faces.console import RunConsole
 from conformance.reports import redacted_report
 
@@ -112,10 +113,10 @@ def test_the_checkers_own_filter_and_guard_are_explained_in_the_console_and_ever
     a plain note (saying it is nothing against the target) in the console's summary and in every report."""
     from conformance.checker.budget import BUDGETS
     from conformance.checker.client import TargetClient
-    from conformance.checker.context import RunState
+    from conformance.checker.fuzz.recorder import VerdictRecorder
     from conformance.checker.profile import TargetProfile
     from conformance.checker.results import Results
-    from conformance.checker.schema_fuzz import VerdictRecorder
+    from conformance.checker.run_state import RunState
     from conformance.contract.spec import load_spec
     from conformance.reports import write_reports
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checker.runner import SCENARIOS_ENGINE
-from conformance.checker.schema_fuzz import HELD_BACK_NOTE, UNBACKED_NOTE
+from conformance.checker.fuzz.recorder import HELD_BACK_NOTE, UNBACKED_NOTE
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reports import build_report

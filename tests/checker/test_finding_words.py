@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.contract.catalogue import requirement
 
 SCENARIOS_ONLY = (SCENARIOS_ENGINE,)

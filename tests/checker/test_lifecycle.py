@@ -15,13 +15,13 @@ import requests
 
 from conformance.checker.budget import BUDGETS, Budget
 from conformance.checker.client import TargetClient
-from conformance.checker.context import RunState
 from conformance.checker.ledger import Ledger
 from conformance.checker.lifecycle import CHECK, COVERS, run_lifecycle
 from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.results import Finding, Results
+from conformance.checker.run_state import RunState
 from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 

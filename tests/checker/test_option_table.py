@@ -28,9 +28,8 @@ from conformance.checker.options import (
     report_options,
     rerun_arguments,
     resolve_options,
-    values_of,
 )
-from conformance.checker.profile import RunOptions, TargetProfile, make_options, make_profile
+from conformance.checker.profile import RunOptions, TargetProfile, make_options, make_profile, values_of
 from conformance.checker.runner import error_outcome
 from conformance.faces.cli import build_parser
 from conformance.faces.pytest_plugin import plugin_options, pytest_addoption

@@ -13,19 +13,16 @@ from support import conformance_cli, count_methods
 
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import SAFE_METHODS, TargetClient, WriteRefused
-from conformance.checker.context import RunState, Scenario
+from conformance.checker.engine import READ_ONLY
 from conformance.checker.marks import RunMark
 from conformance.checker.options import resolve_options
+from conformance.checker.outcome import RunOutcome
 from conformance.checker.profile import make_options, make_profile
 from conformance.checker.results import Results
-from conformance.checker.runner import (
-    READ_ONLY,
-    SCENARIOS_ENGINE,
-    RunOutcome,
-    read_only_requirements,
-    run,
-    run_scenario,
-)
+from conformance.checker.run_state import RunState
+from conformance.checker.runner import read_only_requirements, run
+from conformance.checker.scenario import Scenario
+from conformance.checker.scenarios import SCENARIOS_ENGINE, run_scenario
 from conformance.contract.catalogue import ids
 from conformance.reference.app import RunningServer
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

@@ -25,7 +25,8 @@ from conformance.checker.evidence import clip
 from conformance.checker.options import resolve_options
 from conformance.checker.profile import make_options
 from conformance.checker.replay import replay
-from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.runner import run
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.app import RunningServer, start_server
 from conformance.reference.faults import FAULTS

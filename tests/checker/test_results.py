@@ -21,6 +21,19 @@ def test_exercised_without_failure_passes_and_one_failure_fails() -> None:
     assert results.status("LIST-02") == "failed"
 
 
+def test_check_records_a_held_assertion_as_exercised_and_a_broken_one_as_a_finding() -> None:
+    results = Results(seed=7)
+    built: list[str] = []
+
+    held = results.check("LIST-01", "walk", True, "a page", lambda: built.append("words") or "words")
+    broken = results.check("LIST-02", "walk", False, "3 records", lambda: "2 records", operation="listWebHooks")
+
+    assert held is None and built == []  # the words of an assertion that held are never built
+    assert (results.status("LIST-01"), results.status("LIST-02")) == ("passed", "failed")
+    assert broken is not None and (broken.expected, broken.actual, broken.seed) == ("3 records", "2 records", 7)
+    assert results.by_id["LIST-02"].failed_operations == {"listWebHooks": 1}
+
+
 def test_findings_are_deduplicated_and_capped_but_counted() -> None:
     results = Results(seed=5)
     for index in range(MAX_FINDINGS_PER_REQUIREMENT + 3):

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.checker.context import SCENARIOS
 from conformance.checker.results import Finding
-from conformance.checker.runner import SCENARIOS_ENGINE, SWEEP_CHECK
-from conformance.checker.scenarios import create, edges_json, edges_urls, validation
+from conformance.checker.runner import SWEEP_CHECK
+from conformance.checker.scenario import SCENARIOS
+from conformance.checker.scenarios import SCENARIOS_ENGINE, create, edges_json, edges_urls, validation
 from conformance.contract.catalogue import ids
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

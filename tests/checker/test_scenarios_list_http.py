@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conformance.checker.runner import SCENARIOS_ENGINE
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.contract.catalogue import catalogue
 from conformance.reference.faults import FAULTS
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.checker.context import SCENARIOS
-from conformance.checker.profile import make_options, resolve_options
-from conformance.checker.runner import SCENARIOS_ENGINE, run
-from conformance.checker.scenarios import edges_http, edges_json, edges_urls, records, tenancy
+from conformance.checker.options import resolve_options
+from conformance.checker.profile import make_options
+from conformance.checker.runner import run
+from conformance.checker.scenario import SCENARIOS
+from conformance.checker.scenarios import SCENARIOS_ENGINE, edges_http, edges_json, edges_urls, records, tenancy
 from conformance.contract.catalogue import ids
 from conformance.reference.faults import FAULTS, Fault
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY

@@ -16,25 +16,21 @@ from typing import Any
 import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
+from schemathesis.checks import CHECKS as REGISTRY
+from schemathesis.checks import load_all_checks
 
-from conformance.checker import schema_fuzz
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import TargetClient
-from conformance.checker.context import RunState
+from conformance.checker.fuzz import engine as schemathesis_engine
+from conformance.checker.fuzz.checks import CHECKS, COVERS
+from conformance.checker.fuzz.config import EDGE_VALUES, selected_operations, target_spec
+from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport
 from conformance.checker.ledger import Cleanup, Ledger
 from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import make_profile
 from conformance.checker.results import Results
-from conformance.checker.schema_fuzz import (
-    CHECKS,
-    COVERS,
-    EDGE_VALUES,
-    ForeignRecordWrite,
-    ObservedTransport,
-    selected_operations,
-    target_spec,
-)
+from conformance.checker.run_state import RunState
 from conformance.contract.facts import MAX_URL_LENGTH
 from conformance.contract.request_rules import RequestRules, url_breaks
 from conformance.contract.spec import load_spec
@@ -88,7 +84,7 @@ def run_engine(start_reference) -> Iterator[Callable[..., EngineRun]]:
         state, ledger = _state(server.base_url, **profile)
         state.only = frozenset(only)
         clients.append(state.client)
-        schema_fuzz.run_schemathesis(state, lambda line: None)
+        schemathesis_engine.run_schemathesis(state, lambda line: None)
         sent = state.client.stats.requests
         return EngineRun(state.results, ledger.clean_up(state.client), sent, server.base_url)
 
@@ -201,8 +197,15 @@ def test_every_edge_value_for_a_url_breaks_a_contract_rule() -> None:
 # -- the check table and the spec the engine uses ---------------------------------------------------------
 
 
+def test_every_built_in_check_of_schemathesis_has_a_row_saying_what_it_is_about() -> None:
+    """A Schemathesis upgrade that adds a built-in check must get a row in CHECKS, not run undecided."""
+    load_all_checks()
+    built_in = {item.__name__ for item in REGISTRY.get_all() if item.__module__.startswith("schemathesis.")}
+    assert built_in and sorted(built_in - set(CHECKS)) == []
+
+
 def test_every_check_that_is_off_says_why() -> None:
-    off = {name: use.note for name, use in CHECKS.items() if use.about is None}
+    off = {name: use.note for name, use in CHECKS.items() if use.speaks_to is None}
     assert set(off) == {
         "not_a_server_error",
         "status_code_conformance",
@@ -260,7 +263,7 @@ def test_a_record_the_run_did_not_create_is_left_untouched(run_engine, start_ref
     body = {"webHookUrls": ["https://hooks.example.com/theirs"]}
     before = requests.post(collection, json=body, headers=keys, timeout=10)
     state, ledger = _state(server.base_url)
-    schema_fuzz.run_schemathesis(state, lambda line: None)
+    schemathesis_engine.run_schemathesis(state, lambda line: None)
     ledger.clean_up(state.client)
     after = requests.get(f"{collection}/{before.json()['id']}", headers=keys, timeout=10)
     assert after.status_code == 200 and after.json() == before.json()
@@ -371,7 +374,7 @@ def test_engine_finds_the_validation_fault_by_its_requirement(run_engine, fault:
 def test_every_record_a_generated_write_stored_carries_the_runs_mark(start_reference) -> None:
     server = start_reference(fault="valid-type-unchecked")  # it stores more of what the engine generates
     state, ledger = _state(server.base_url)
-    schema_fuzz.run_schemathesis(state, lambda line: None)
+    schemathesis_engine.run_schemathesis(state, lambda line: None)
     cleanup = ledger.clean_up(state.client)
     stored = [record.to_json() for record in server.api.store.records(None, include_deleted=True)]
 

@@ -18,6 +18,7 @@ import http.client
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    arrived: float = 0.0  # time.monotonic() when the proxy read it
 
     @property
     def operation(self) -> str | None:
@@ -199,7 +201,7 @@ class HostileServer(ThreadingHTTPServer):
 
     def receive(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Request:
         with self._lock:
-            request = Request(len(self.requests) + 1, method, path, headers, body)
+            request = Request(len(self.requests) + 1, method, path, headers, body, time.monotonic())
             self.requests.append(request)
         return request
 

@@ -21,7 +21,8 @@ import requests
 from support import free_port
 
 from conformance.checker.budget import BUDGETS
-from conformance.checker.client import GIVE_UP_AFTER, MAX_429_RETRIES, MAX_ANSWER_BYTES
+from conformance.checker.client import GIVE_UP_AFTER
+from conformance.checker.transport import MAX_429_RETRIES, MAX_ANSWER_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 from conformance.reports import FORMATS

@@ -9,9 +9,9 @@ import pytest
 
 from conformance.checker.baseline import compare
 from conformance.checker.evidence import Exchange
+from conformance.checker.outcome import RunOutcome
 from conformance.checker.profile import RunOptions, TargetProfile
 from conformance.checker.results import Finding, Results
-from conformance.checker.runner import RunOutcome
 from conformance.checker.verdict import ExitCode
 from conformance.faces.pytest_plugin import ConformanceWarning, report_requirement
 

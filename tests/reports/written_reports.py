@@ -13,7 +13,8 @@ import xmlschema
 
 from conformance.checker.options import resolve_options
 from conformance.checker.profile import make_options
-from conformance.checker.runner import SCENARIOS_ENGINE, run
+from conformance.checker.runner import run
+from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 from conformance.reports import write_reports

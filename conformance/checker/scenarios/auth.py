@@ -7,8 +7,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import Probe, scenario
 from conformance.contract.facts import absent_record_id
 
 

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.contract.facts import CLIENT_FIELDS, MAX_URL_LENGTH, MAX_URLS, ContractFacts, webhook_types
 
 CLOCK_SKEW_MS = 5 * 60 * 1000  # CONTRACT.md's default allowed clock skew (CREATE-05)

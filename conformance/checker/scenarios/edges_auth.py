@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import Reply, UploadRefused
-from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.auth import missing_keys, shop_total, unknown_keys
 from conformance.contract.facts import CONTRACT, MAX_REQUEST_BODY_BYTES, Operation
 

@@ -22,9 +22,9 @@ import json
 from typing import Any
 
 from conformance.checker.client import Reply, TransportError, UploadRefused
-from conformance.checker.context import Probe, scenario
 from conformance.checker.profile import Credentials
 from conformance.checker.raw_request import RawRequest
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.http import expect_allow
 from conformance.contract.facts import (
     COLLECTION_PATH,

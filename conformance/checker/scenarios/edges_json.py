@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import Reply, UploadRefused
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.records import fresh_record
 from conformance.checker.scenarios.validation import Case, run_corpus
 from conformance.contract.facts import CLIENT_FIELDS, MAX_REQUEST_BODY_BYTES

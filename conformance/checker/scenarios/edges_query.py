@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.checker.client import Reply, page_values
-from conformance.checker.context import Probe, scenario
 from conformance.checker.raw_request import RawRequest
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.edges_http import send_outside_the_api
 from conformance.contract.facts import COLLECTION_PATH, INT64_MAX, MAX_LIST_LIMIT
 

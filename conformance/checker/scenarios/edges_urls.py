@@ -7,7 +7,7 @@ host. None of them is an absolute URL (RFC 3986: no host, or characters a URI ca
 
 from __future__ import annotations
 
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.checker.scenarios.edges_json import expect_update_refused
 from conformance.checker.scenarios.records import fresh_record
 from conformance.checker.scenarios.validation import Case, run_corpus

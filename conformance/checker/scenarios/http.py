@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.contract.facts import COLLECTION_PATH, ITEM_PATH, MAX_REQUEST_BODY_BYTES, PATH_METHODS, item_path
 
 # Methods no path defines: three real ones and one made up. HEAD is left out: its answer has no body, so it

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from conformance.checker.client import Reply, page_values
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.contract.facts import CLIENT_FIELDS, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT
 
 # Three of the 11 types, for records that type filters must tell apart. Rarely used ones, so that a

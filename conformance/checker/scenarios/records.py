@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import Probe, ScenarioAborted, scenario
 from conformance.contract.facts import webhook_types
 
 MADE_UP_COMPANY = "wc-no-such-company"

@@ -10,8 +10,8 @@ import uuid
 from typing import Any
 
 from conformance.checker.client import Reply
-from conformance.checker.context import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.checker.profile import Credentials
+from conformance.checker.scenario import SECOND_KEY, Probe, ScenarioAborted, scenario
 from conformance.checker.scenarios.records import (
     MADE_UP_COMPANY,
     Listing,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checker.client import Reply, UploadRefused, page_values
-from conformance.checker.context import Probe, scenario
+from conformance.checker.scenario import Probe, scenario
 from conformance.contract.facts import (
     CLOUD_METADATA_ADDRESS,
     MAX_REQUEST_BODY_BYTES,

@@ -1,0 +1,121 @@
+"""What every engine of one run shares (`RunState`), and an engine's one-line account of its part (`Tally`,
+`engine_summary`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.checker.budget import Budget
+from conformance.checker.client import Reply, TargetClient
+from conformance.checker.evidence import Exchange
+from conformance.checker.marks import RunMark
+from conformance.checker.profile import TargetProfile
+from conformance.checker.reproduction import created_id
+from conformance.checker.results import Results
+
+
+@dataclass
+class RunState:
+    """What every engine of one run shares."""
+
+    profile: TargetProfile
+    client: TargetClient
+    results: Results
+    budget: Budget
+    seed: int
+    mark: RunMark  # the run's id: marks shop ids and webhook URLs as ours
+    spec: dict[str, Any] = field(default_factory=dict)
+    only: frozenset[str] = frozenset()
+    skip: frozenset[str] = frozenset()
+    preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # --shop-id -> records at start
+    # Check -> the requirements it covers, for every check of this run that has not finished: a run that stops
+    # early leaves out every requirement whose checks had not all run, rather than count what it saw as a pass.
+    unfinished: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
+    current_check: str = "preflight"  # the scenario or engine sending requests now
+    recording: bool = False  # whether `record` keeps requests: while a scenario runs (an engine sends thousands)
+    traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # scenario -> requests
+    _shop_counter: int = 0
+
+    @property
+    def run_tag(self) -> str:
+        """The run's id, as it appears in its shop ids and webhook URLs."""
+        assert self.mark.run_id is not None
+        return self.mark.run_id
+
+    def record(self, reply: Reply) -> None:
+        """An observer: keep each answer under the scenario that sent the request (its reproduction's sequence)."""
+        if self.recording:
+            self.traffic[self.current_check].append(reply.exchange)
+
+    def sequence(self, check: str, evidence: list[Exchange], about: tuple[str, ...] = ()) -> list[Exchange]:
+        """What the scenario `check` sent so far, and any evidence it sent unobserved, after what earlier checks
+        of the run did to records the evidence's answers show or `about` names (their creates, updates, deletes):
+        the steps that reproduce a finding from a clean start (none for an engine's request: `conformance
+        replay` reruns the engine)."""
+        if check not in self.traffic:
+            return []
+        sent = list(self.traffic[check])
+        shown = " ".join([*(item.response_body or "" for item in evidence), *about])
+        earlier = [step for name, steps in self.traffic.items() if name != check for step in steps]
+        records = {made for step in earlier if (made := created_id(step)) is not None and made in shown}
+        writes = ("PUT", "DELETE")
+        others = [
+            step
+            for step in earlier
+            if created_id(step) in records or (step.method in writes and step.path().split("/")[-1] in records)
+        ]
+        return others + sent + [item for item in evidence if not any(item is other for other in sent)]
+
+    def selected(self, covers: tuple[str, ...]) -> bool:
+        """Whether --only/--skip leave any of these requirements in the run."""
+        return any((not self.only or item in self.only) and item not in self.skip for item in covers)
+
+    def chosen(self, name: str, covers: tuple[str, ...]) -> bool:
+        """Whether the scenario `name` covering these requirements is in the run (--only/--skip, replay)."""
+        return self.selected(covers) and (not self.checks or name in self.checks)
+
+    def plan(self, checks: dict[str, tuple[str, ...]]) -> None:
+        """These checks (name -> the requirements each covers) are to run: unfinished until `finish`."""
+        self.unfinished.update(checks)
+
+    def finish(self, check: str) -> None:
+        """The check has run (or will not run): its requirements no longer wait for it."""
+        self.unfinished.pop(check, None)
+
+    def unfinished_requirements(self) -> list[str]:
+        """The requirements of the checks that have not finished, in the order they were planned."""
+        return list(dict.fromkeys(item for covers in self.unfinished.values() for item in covers))
+
+    def new_shop_id(self) -> str:
+        """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn."""
+        self._shop_counter += 1
+        if self.profile.shop_ids:
+            return self.profile.shop_ids[(self._shop_counter - 1) % len(self.profile.shop_ids)]
+        return self.mark.shop(self._shop_counter)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where a run stood when an engine started: requests sent and failed assertions per requirement."""
+
+    requests: int
+    failures: dict[str, int]
+
+    @classmethod
+    def of(cls, state: RunState) -> Tally:
+        return cls(state.client.stats.requests, {rid: e.failures for rid, e in state.results.by_id.items()})
+
+
+def engine_summary(name: str, state: RunState, before: Tally, detail: str = "") -> str:
+    """An engine's one line when it ends, with only its own requests and findings:
+    `lifecycle: 240 requests, 2 findings on LIST-02, DELETE-02; 25 runs of the state machine`."""
+    now = Tally.of(state)
+    grown = {rid: count - before.failures.get(rid, 0) for rid, count in now.failures.items()}
+    failed = [rid for rid, count in grown.items() if count > 0]
+    found = f"{sum(grown[rid] for rid in failed)} finding(s) on {', '.join(failed)}" if failed else "no findings"
+    return f"{name}: {now.requests - before.requests} requests, {found}" + (f"; {detail}" if detail else "")
+
+
