@@ -1,6 +1,7 @@
-"""The whole checker, as `conformance run --budget quick` runs it, finds every planted fault.
+"""The checker, as `conformance run --budget quick` runs it, finds every planted fault.
 
-For each fault of the reference server's catalogue: the run is nonconformant (under --strict, so that
+For each fault of the reference server's catalogue (in `make test` with `--only` the requirements it breaks,
+in the slow tier as a whole run): the run is nonconformant (under --strict, so that
 faults breaking only SHOULD requirements count too), every requirement the fault claims to break is
 failed with a finding that carries its evidence, and nothing it created is left behind. A fault that stores a
 record despite an error (or before an answer that never comes) leaves nothing in the server's own store either:
@@ -12,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.checker.fuzz.recorder import HELD_BACK_NOTE, UNBACKED_NOTE
+from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.scenarios import SCENARIOS_ENGINE
 from conformance.checker.verdict import ExitCode
 from conformance.reference.faults import FAULTS, Fault
@@ -23,9 +25,26 @@ STORES_DESPITE_AN_ERROR = frozenset(
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda item: item.name)
-def test_checker_reports_the_requirements_the_fault_breaks(check_reference, fault: Fault) -> None:
+def test_the_checks_of_the_requirements_a_fault_breaks_catch_it(check_reference, fault: Fault) -> None:
+    """The developer's loop: `--only` the requirements the fault breaks, so each fault costs only the checks
+    that should catch it (the whole run, every check at once, is the slow tier's test below). A fault that
+    breaks only what every answer is checked for (a 500) is caught by whichever check sends its trigger:
+    for it, the whole run."""
+    every_answer = set(fault.breaks) <= set(EVERY_ANSWER_COVERS)
+    outcome = check_reference(fault=fault.name, strict=True, only=None if every_answer else ",".join(fault.breaks))
+
+    _assert_caught(outcome, fault, check_reference.servers[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda item: item.name)
+def test_the_whole_quick_run_reports_the_requirements_the_fault_breaks(check_reference, fault: Fault) -> None:
     outcome = check_reference(fault=fault.name, strict=True)
 
+    _assert_caught(outcome, fault, check_reference.servers[-1])
+
+
+def _assert_caught(outcome, fault: Fault, server) -> None:
     assert outcome.exit_code == ExitCode.NONCONFORMANT, (outcome.verdict, outcome.error)
     for requirement_id in fault.breaks:
         entry = outcome.results.by_id[requirement_id]
@@ -36,7 +55,7 @@ def test_checker_reports_the_requirements_the_fault_breaks(check_reference, faul
     if fault.name in STORES_DESPITE_AN_ERROR:
         assert outcome.cleanup.found_by_sweep > 0
         assert build_report(outcome)["cleanup"]["found_by_sweep"] == outcome.cleanup.found_by_sweep
-        assert check_reference.servers[-1].api.store.records(None) == []
+        assert server.api.store.records(None) == []
 
 
 def test_clean_reference_is_conformant_with_nothing_left_behind(check_reference) -> None:
