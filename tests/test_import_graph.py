@@ -16,27 +16,17 @@ PACKAGE = Path(conformance.__file__).parent
 # Which layer a module is in: the longest prefix that matches its name decides.
 LAYERS = {
     "conformance.contract": "contract",
-    "conformance.spec": "contract",  # until conformance/contract/ holds it
-    "conformance.catalogue": "contract",  # until conformance/contract/ holds it
     "conformance.checker": "checker",
     "conformance.reports": "reports",
     "conformance.faces": "faces",
-    # The command-line faces and the pytest plugin that still sit inside the library's packages, until they
-    # move to conformance/faces/.
-    "conformance.cli": "faces",
-    "conformance.pytest_plugin": "faces",
-    "conformance.checker.cli": "faces",
-    "conformance.checker.console": "faces",
-    "conformance.checker.replay": "faces",
-    "conformance.checker.cleanup": "faces",
-    "conformance.reports.cli": "faces",
-    "conformance.reference.cli": "faces",
+    "conformance.reference": "reference",
 }
 # Layer -> the layers it must never import.
 NEVER_IMPORTS = {
     "contract": {"checker", "reports", "faces"},
     "checker": {"reports", "faces"},
     "reports": {"faces"},
+    "reference": {"checker", "reports", "faces"},  # the oracle shares no code with what it judges
 }
 
 
