@@ -5,7 +5,7 @@ clean reference server (`conformance serve`, its own process, access log on) is 
 `delay_proxy.DelayProxy` (none at 0 ms) and checked by each contender in turn, one after another, with the
 same seed:
 
-- `conformance run --budget quick|standard --base-url PROXY` (keys in the environment);
+- `conformance run --budget quick|standard --concurrency N --base-url PROXY` (keys in the environment);
 - plain `schemathesis run` with its defaults (the project's spec, the keys as headers, the same seed).
 
 Measured per run: wall time from start to exit (start-up included), the requests the server answered (its
@@ -13,8 +13,8 @@ access log), the connections the tool opened (the proxy's count), the exit code;
 tool at each round trip over its own loopback time. Writes the `latency` section of RESULTS.md and
 `latency.json`.
 
-    .venv/bin/python benchmarks/latency.py                        # 0 and 50 ms, quick, standard, Schemathesis
-    .venv/bin/python benchmarks/latency.py --rtt-ms 50 --budgets quick --no-schemathesis
+    .venv/bin/python benchmarks/latency.py    # 0 and 50 ms; quick, standard at --concurrency 1 and 4; Schemathesis
+    .venv/bin/python benchmarks/latency.py --rtt-ms 50 --budgets quick --concurrency 8 --no-schemathesis
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class LatencyRun:
     """One tool's run at one round trip."""
 
     tool: str  # a budget of `conformance run`, or PLAIN
+    concurrency: int | None  # `--concurrency` of ours (None: plain Schemathesis, its defaults)
     rtt_ms: float
     wall_seconds: float
     requests: int
@@ -49,10 +50,16 @@ class LatencyRun:
 
     @property
     def title(self) -> str:
-        return "plain `schemathesis run`" if self.tool == PLAIN else f"`conformance run --budget {self.tool}`"
+        if self.tool == PLAIN:
+            return "plain `schemathesis run`"
+        return f"`conformance run --budget {self.tool} --concurrency {self.concurrency}`"
+
+    @property
+    def contender(self) -> tuple[str, int | None]:
+        return self.tool, self.concurrency
 
 
-def measure(tool: str, rtt_ms: float, workdir: Path, timeout: float, seed: int, extra: list[str]) -> LatencyRun:
+def measure(tool: str, concurrency: int | None, rtt_ms: float, workdir: Path, timeout: float, seed: int) -> LatencyRun:
     """One run of `tool` against a fresh clean server at `rtt_ms`; requests counted by the server."""
     output = workdir / "output.txt"
     with harness.ReferenceProcess(workdir, access_log=True) as server:
@@ -63,7 +70,8 @@ def measure(tool: str, rtt_ms: float, workdir: Path, timeout: float, seed: int, 
                 argv = harness.schemathesis_argv(base_url, workdir / "schemathesis.json", seed)
                 env = harness.clean_environment()
             else:
-                argv = harness.conformance_argv(tool, base_url, workdir / "reports", seed) + extra
+                argv = harness.conformance_argv(tool, base_url, workdir / "reports", seed)
+                argv += ["--concurrency", str(concurrency)]
                 env = harness.conformance_env()
             child = harness.run_child(argv, cwd=workdir, env=env, timeout=timeout, output=output)
         finally:
@@ -74,6 +82,7 @@ def measure(tool: str, rtt_ms: float, workdir: Path, timeout: float, seed: int, 
         note = f"exit {child.exit_code}{' (timed out)' if child.timed_out else ''}: {child.output_tail(2)}"
     run = LatencyRun(
         tool,
+        concurrency,
         rtt_ms,
         child.wall_seconds,
         server.requests_served(),
@@ -83,7 +92,7 @@ def measure(tool: str, rtt_ms: float, workdir: Path, timeout: float, seed: int, 
         note,
     )
     print(
-        f"{rtt_ms:5.0f} ms  {run.title:40} {run.wall_seconds:7.1f} s {run.requests:6} req "
+        f"{rtt_ms:5.0f} ms  {run.title:58} {run.wall_seconds:7.1f} s {run.requests:6} req "
         f"{run.connections if run.connections is not None else '-':>4} conn  exit {run.exit_code}  {note}",
         file=sys.stderr,
         flush=True,
@@ -108,21 +117,20 @@ def _through(base_url: str, proxy: DelayProxy | None) -> str:
     return urlunsplit(parts._replace(netloc=f"127.0.0.1:{proxy.port}"))
 
 
-def render(runs: list[LatencyRun], extra: list[str]) -> str:
+def render(runs: list[LatencyRun]) -> str:
     """The latency section: per tool and round trip, wall time, requests, connections, slowdown."""
-    options = f" (with `{' '.join(extra)}`)" if extra else ""
     lines = [
         "## Latency",
         "",
-        f"Measured {harness.machine_line()}; one run per cell, one after another, same seed{options}; the",
+        f"Measured {harness.machine_line()}; one run per cell, one after another, same seed; the",
         "round trip added by `benchmarks/delay_proxy.py` (loopback proxy, half each way).",
         "",
         "| tool | round trip | wall s | requests | connections | x its loopback time | exit |",
         "|---|---|---|---|---|---|---|",
     ]
-    loopback = {run.tool: run.wall_seconds for run in runs if run.rtt_ms == 0}
+    loopback = {run.contender: run.wall_seconds for run in runs if run.rtt_ms == 0}
     for run in runs:
-        base = loopback.get(run.tool)
+        base = loopback.get(run.contender)
         slowdown = f"{run.wall_seconds / base:.1f}" if base and run.rtt_ms else "-"
         connections = "-" if run.connections is None else str(run.connections)
         lines.append(
@@ -142,28 +150,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a run is stopped (900)")
     parser.add_argument("--output", type=Path, default=harness.RESULTS, help="the RESULTS.md to update")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "latency.json", help="raw results")
-    args, extra = parser.parse_known_args(argv)  # anything else goes to `conformance run` (e.g. --concurrency 4)
+    parser.add_argument("--concurrency", default="1,4", help="--concurrency values of ours (default 1,4)")
+    args = parser.parse_args(argv)
     try:
         round_trips = [float(item) for item in args.rtt_ms.split(",") if item.strip()]
+        concurrencies = [int(item) for item in args.concurrency.split(",") if item.strip()]
     except ValueError:
-        parser.error("--rtt-ms is a list of numbers, e.g. 0,50")
+        parser.error("--rtt-ms and --concurrency are lists of numbers, e.g. 0,50 and 1,4")
     budgets = [item.strip() for item in args.budgets.split(",") if item.strip()]
     if any(budget not in ("quick", "standard", "deep") for budget in budgets):
         parser.error("--budgets is a list of quick, standard, deep")
-    tools = budgets + ([] if args.no_schemathesis else [PLAIN])
+    contenders: list[tuple[str, int | None]] = [(budget, count) for budget in budgets for count in concurrencies]
+    contenders += [] if args.no_schemathesis else [(PLAIN, None)]
 
     root = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     try:
         cache = harness.warm_hypothesis_cache(root)
         runs = [
-            measure(tool, rtt, harness.fresh_workdir(root, f"{tool}-{rtt:g}", cache), args.timeout, args.seed, extra)
+            measure(tool, count, rtt, harness.fresh_workdir(root, f"{tool}-{rtt:g}", cache), args.timeout, args.seed)
             for rtt in round_trips
-            for tool in tools
+            for tool, count in contenders
         ]
     finally:
         shutil.rmtree(root, ignore_errors=True)
     args.json.write_text(json.dumps([asdict(run) for run in runs], indent=2) + "\n", encoding="utf-8")
-    harness.write_section("latency", render(runs, extra), args.output)
+    harness.write_section("latency", render(runs), args.output)
     print(f"wrote the latency section of {args.output} and {args.json}", file=sys.stderr)
     return 0
 

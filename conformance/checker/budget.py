@@ -12,6 +12,7 @@ class Budget:
     name: str
     stateful_examples: int  # Hypothesis examples of the lifecycle state machine
     stateful_steps: int  # steps per example
+    stateful_lanes: int  # the examples are split among this many machines, each seeded on its own, run side by side
     schema_examples: int  # Schemathesis examples per operation and phase
     page_records: int  # records created for the pagination walk
     time_limit: float  # seconds
@@ -19,11 +20,20 @@ class Budget:
 
 
 BUDGETS = {
-    "quick": Budget("quick", stateful_examples=6, stateful_steps=12, schema_examples=6, page_records=7, time_limit=90),
+    "quick": Budget(
+        "quick",
+        stateful_examples=6,
+        stateful_steps=12,
+        stateful_lanes=3,
+        schema_examples=6,
+        page_records=7,
+        time_limit=90,
+    ),
     "standard": Budget(
         "standard",
         stateful_examples=25,
         stateful_steps=25,
+        stateful_lanes=4,
         schema_examples=40,
         page_records=13,
         time_limit=300,
@@ -33,6 +43,7 @@ BUDGETS = {
         "deep",
         stateful_examples=100,
         stateful_steps=50,
+        stateful_lanes=4,
         schema_examples=200,
         page_records=31,
         time_limit=1800,

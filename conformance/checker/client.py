@@ -247,7 +247,8 @@ class TargetClient:
         exchange = self._begin(request.method, url, shown, request.body or None, operation, body_shell, identity)
         started = time.monotonic()
         try:
-            with self.transport.turn():  # a raw request goes around requests' adapter: it takes its turn here
+            # A raw request goes around requests' adapter: it takes its place in flight and its turn here.
+            with self.transport.in_flight(), self.transport.turn():
                 answer = send_raw(self.profile.base_url, request, self.profile.timeout, MAX_ANSWER_BYTES)
         except TimeoutError:
             exchange.elapsed_ms = (time.monotonic() - started) * 1000

@@ -20,6 +20,7 @@ from conformance.checker.client import Reply, TargetClient, TransportError, page
 from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials
+from conformance.checker.side_by_side import map_side_by_side
 
 SWEEP_PAGE = 100
 SWEEP_PAGES = 20  # pages of one list the sweep walks: a company-wide walk looks at 2,000 records at most
@@ -169,20 +170,24 @@ class Ledger:
         *,
         user_shops: tuple[str, ...] = (),
         keep: frozenset[str] = frozenset(),
+        workers: int = 1,
     ) -> Cleanup:
         """Delete every live record the answers named, then sweep (see the module). Never raises.
 
         A record its creator gets 404 for is tried with the other identities too: a target that lets a body's
         `companyId` move a record (TENANT-04) would otherwise keep it out of our reach. `identities` are the
         profile's (default: the client's primary and second); the sweep lists as each of them. `keep` are the
-        ids of records that were there before the run: never deleted, whatever they carry.
+        ids of records that were there before the run: never deleted, whatever they carry. Up to `workers`
+        deletes (and the sweep's lists) go out at a time.
         """
         profile = client.profile
         everyone = identities or [who for who in (profile.primary, profile.second) if who is not None]
         live = self.live()
         outcome = Cleanup(created=self.created, deleted=self.created - len(live))  # the run deleted the others
-        for webhook_id, owner in live.items():
-            reason = delete_record(client, webhook_id, [owner, *everyone])
+        reasons = map_side_by_side(
+            lambda item: delete_record(client, item[0], [item[1], *everyone]), live.items(), workers, "cleanup"
+        )
+        for webhook_id, reason in zip(live, reasons, strict=True):
             if reason is GONE:
                 outcome.already_gone += 1
             elif reason is None:
@@ -191,7 +196,7 @@ class Ledger:
             else:
                 outcome.left_behind.append(LeftBehind(webhook_id, reason))
         if self.writes:  # a run that wrote nothing (read-only, or stopped before its first write) caused nothing
-            self._sweep(client, everyone, user_shops, keep, outcome)
+            self._sweep(client, everyone, user_shops, keep, outcome, workers)
         return outcome
 
     def _sweep(
@@ -201,6 +206,7 @@ class Ledger:
         user_shops: tuple[str, ...],
         keep: frozenset[str],
         outcome: Cleanup,
+        workers: int,
     ) -> None:
         # Skipped: what was there before the run, and what the cleanup already reports as left behind. A record
         # an answer once named is swept too: a delete that answered 2xx, and a write that revived it, are seen.
@@ -210,10 +216,12 @@ class Ledger:
         # served one stored it in some company, most likely the primary key's.
         strays = [who for who in self.identities() if who not in identities]
         shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
-        marked, notes = find_marked(client, self.mark, shops, handled)
+        marked, notes = find_marked(client, self.mark, shops, handled, workers)
         outcome.notes += notes
-        for item in marked:
-            reason = delete_record(client, item.id, [item.identity, *identities])
+        reasons = map_side_by_side(
+            lambda item: delete_record(client, item.id, [item.identity, *identities]), marked, workers, "sweep"
+        )
+        for item, reason in zip(marked, reasons, strict=True):
             if reason is GONE:
                 continue  # listed, yet gone for every identity: a stale list, not a record
             outcome.found.append(Found(item, self._source_of(item)))
@@ -275,27 +283,38 @@ def find_marked(
     mark: RunMark,
     shops: dict[Credentials, list[str]],
     skip: set[str] | frozenset[str] = frozenset(),
+    workers: int = 1,
 ) -> tuple[list[Marked], list[str]]:
     """Every live record carrying `mark` that a list shows: for each identity its `shops` one by one, then the
-    company as a whole (a record without a shopId is found by its URLs). Ids in `skip` are left out. Returns
-    the records and notes on what could not be listed; never raises."""
+    company as a whole (a record without a shopId is found by its URLs); up to `workers` lists at a time. Ids
+    in `skip` are left out. Returns the records and notes on what could not be listed; never raises."""
     found: dict[str, Marked] = {}
     notes: list[str] = []
-    for identity, shop_ids in shops.items():
-        for params in [*({"shopId": shop} for shop in shop_ids), {}]:
-            try:
-                replies = client.list_all(params, page=SWEEP_PAGE, limit_pages=SWEEP_PAGES, identity=identity)
-            except TransportError as error:
-                notes.append(f"the sweep could not list {params or 'the company'}: {error}")
-                continue
-            if not params and len(replies) == SWEEP_PAGES and page_values(replies[-1]):
-                notes.append(f"the sweep looked at the first {SWEEP_PAGE * SWEEP_PAGES} records of the company only")
-            for reply in replies:
-                for record in page_values(reply) or []:
-                    webhook_id = record.get("id")
-                    usable = isinstance(webhook_id, str) and webhook_id not in skip and webhook_id not in found
-                    if usable and record.get("deleted") is not True and mark.carries(record):
-                        found[webhook_id] = Marked(record, identity, reply.exchange)
+    lists = [
+        (identity, params)
+        for identity, shop_ids in shops.items()
+        for params in [*({"shopId": shop} for shop in shop_ids), {}]
+    ]
+
+    def walk(item: tuple[Credentials, dict[str, Any]]) -> list[Reply] | TransportError:
+        identity, params = item
+        try:
+            return client.list_all(params, page=SWEEP_PAGE, limit_pages=SWEEP_PAGES, identity=identity)
+        except TransportError as error:
+            return error
+
+    for (identity, params), replies in zip(lists, map_side_by_side(walk, lists, workers, "sweep"), strict=True):
+        if isinstance(replies, TransportError):
+            notes.append(f"the sweep could not list {params or 'the company'}: {replies}")
+            continue
+        if not params and len(replies) == SWEEP_PAGES and page_values(replies[-1]):
+            notes.append(f"the sweep looked at the first {SWEEP_PAGE * SWEEP_PAGES} records of the company only")
+        for reply in replies:
+            for record in page_values(reply) or []:
+                webhook_id = record.get("id")
+                usable = isinstance(webhook_id, str) and webhook_id not in skip and webhook_id not in found
+                if usable and record.get("deleted") is not True and mark.carries(record):
+                    found[webhook_id] = Marked(record, identity, reply.exchange)
     return list(found.values()), notes
 
 

@@ -17,6 +17,7 @@ only records this machine created are written to.
 
 from __future__ import annotations
 
+import functools
 import json
 import string
 import sys
@@ -43,6 +44,7 @@ from conformance.checker.client import Reply, TransportError
 from conformance.checker.engine import Say, WholeEngine
 from conformance.checker.evidence import Exchange
 from conformance.checker.run_state import RunState, Tally, engine_summary
+from conformance.checker.side_by_side import run_side_by_side
 from conformance.contract.catalogue import requirement
 from conformance.contract.facts import CLIENT_FIELDS, MAX_LIST_LIMIT, RECORD_FIELDS, webhook_types
 
@@ -68,6 +70,7 @@ COVERS = (
 )
 FULL_PAGE = MAX_LIST_LIMIT  # the largest page the contract allows: the whole list of one of our shops in one call
 MAX_PAGES = 50  # a bound on any walk, whatever the target answers
+LANE_SEED_STEP = 1_000_003  # lane n is seeded with the run's seed + n steps (lane 0: the run's seed)
 GENERATE_SHARE = 0.35  # of the budget's time limit, for the whole engine
 SHRINK_SHARE = 0.03  # of the budget's time limit, for shrinking once something failed
 WRITE_GAP = 0.003  # seconds between two writes of one record: UPDATE-03 promises the target at least 2 ms
@@ -120,6 +123,19 @@ class Verdicts:
     def halt(self, reason: str, *, unreachable: bool = False) -> None:
         self.halted = self.halted or reason
         self.unreachable = self.unreachable or unreachable
+
+    @classmethod
+    def merged(cls, lanes: list[Verdicts]) -> Verdicts:
+        """What all lanes found together: per requirement the shortest violation of any lane (the first lane's,
+        between equals), every example, the first reason to halt."""
+        whole = cls(max(lane.deadline for lane in lanes), lanes[0].shrink_seconds)
+        for lane in lanes:
+            for violation in lane.shortest.values():
+                whole.keep(violation)
+            whole.examples += lane.examples
+            if lane.halted:
+                whole.halt(lane.halted, unreachable=lane.unreachable)
+        return whole
 
     def stopped(self) -> bool:
         if time.monotonic() > self.deadline:
@@ -613,17 +629,27 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 def run_lifecycle(state: RunState, say: Say) -> None:
     """Run the lifecycle state machine within the budget and record one finding per broken requirement,
-    with the shortest request sequence that showed it."""
+    with the shortest request sequence that showed it.
+
+    The budget's examples are split among its lanes: machines seeded each on its own (from the run's seed and
+    the lane's number alone), with shops of their own, run side by side. The same seed gives the same lanes,
+    and each lane the same requests, whatever `--concurrency`."""
     if not state.selected(COVERS):
         return
     budget = state.budget
     deadline = time.monotonic() + budget.time_limit * GENERATE_SHARE
     if state.client.deadline is not None:
         deadline = min(deadline, state.client.deadline)
-    verdicts = Verdicts(deadline, budget.time_limit * SHRINK_SHARE)
+    lanes = [Verdicts(deadline, budget.time_limit * SHRINK_SHARE) for _ in range(budget.stateful_lanes)]
     before = Tally.of(state)
-    if not verdicts.stopped():
-        _run_machine(state, verdicts)
+    shares = _split(budget.stateful_examples, len(lanes))
+    tasks = [
+        functools.partial(_run_lane, state, lane, verdicts, examples)
+        for lane, (verdicts, examples) in enumerate(zip(lanes, shares, strict=True))
+        if examples
+    ]
+    run_side_by_side(tasks, state.workers, "lifecycle")
+    verdicts = Verdicts.merged(lanes)
     for violation in verdicts.shortest.values():
         state.results.check(
             violation.requirement_id,
@@ -644,11 +670,24 @@ def run_lifecycle(state: RunState, say: Say) -> None:
 ENGINE = WholeEngine("lifecycle state machine", COVERS, run_lifecycle, needs_writes=True)
 
 
-def _run_machine(state: RunState, verdicts: Verdicts) -> None:
-    """Hypothesis runs the machine: the budget's examples and steps, seeded by the run's seed, no example
-    database, no explain phase (it re-runs examples: more requests, nothing for the report)."""
+def _split(examples: int, lanes: int) -> list[int]:
+    """`examples` shared among `lanes` as evenly as whole numbers allow, the first lanes taking the rest."""
+    share, rest = divmod(examples, lanes)
+    return [share + (lane < rest) for lane in range(lanes)]
+
+
+def _run_lane(state: RunState, lane: int, verdicts: Verdicts, examples: int) -> None:
+    """One lane: its own machines, its own shops (named after the lane), its own seed."""
+    state.current_check = f"{CHECK}-{lane + 1}"
+    if not verdicts.stopped():
+        _run_machine(state, verdicts, examples, state.seed + LANE_SEED_STEP * lane)
+
+
+def _run_machine(state: RunState, verdicts: Verdicts, examples: int, machine_seed: int) -> None:
+    """Hypothesis runs the machine: `examples` examples of the budget's steps, seeded by `machine_seed`, no
+    example database, no explain phase (it re-runs examples: more requests, nothing for the report)."""
     options = settings(
-        max_examples=state.budget.stateful_examples,
+        max_examples=examples,
         stateful_step_count=state.budget.stateful_steps,
         deadline=None,
         database=None,
@@ -658,7 +697,7 @@ def _run_machine(state: RunState, verdicts: Verdicts) -> None:
         report_multiple_bugs=False,
         print_blob=False,
     )
-    factory = seed(state.seed)(lambda: LifecycleMachine(state, verdicts))
+    factory = seed(machine_seed)(lambda: LifecycleMachine(state, verdicts))
     try:
         run_state_machine_as_test(factory, settings=options)
     except Exception as error:  # the violations are in `verdicts` already; anything else is a checker bug

@@ -27,6 +27,10 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.marks import RUN_ID
 
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
+# Checks sent side by side: across a network a run waits a round trip per request, not CPU. Small, to stay
+# polite to a staging server; `--rate-limit` still caps the whole run.
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32
 BUDGET_NAMES = tuple(BUDGETS)
 ENVIRONMENT_PREFIX = "CONFORMANCE_"
 CONFIG_FILES = (("conformance.toml", ()), ("pyproject.toml", ("tool", "conformance")))  # (file, table in it)
@@ -82,6 +86,16 @@ def _integer(value: Any, flag: str) -> int:
         raise ConfigError(f"{flag} must be an integer, not {value!r}") from None
 
 
+def _concurrency(value: Any, flag: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise ConfigError(f"{flag} must be a whole number from 1 to {MAX_CONCURRENCY}, not {value!r}")
+    return number
+
+
 def _run_id(value: Any, flag: str) -> str:
     text = str(value).strip()
     if not RUN_ID.fullmatch(text):
@@ -125,6 +139,7 @@ PATH = Kind(lambda value, flag: Path(value), {"type": ["string", "null"]})
 KEY = Kind(TEXT.parse, {"$ref": "#/$defs/key_reference"})
 SWITCH = Kind(lambda value, flag: yes(value), {"type": "boolean"}, words=lambda value: [], to_json=bool, switch=True)
 INTEGER = Kind(_integer, {"type": ["integer", "null"]}, to_json=int)
+CONCURRENCY = Kind(_concurrency, {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY}, to_json=int)
 RATE = Kind(_rate, {"type": ["number", "null"]}, words=lambda value: [f"{value:g}/s"], to_json=float)
 SECONDS = Kind(_seconds, {"type": "number", "exclusiveMinimum": 0}, words=lambda value: [f"{value:g}"], to_json=float)
 RUN_ID_TEXT = Kind(_run_id, {"type": ["string", "null"], "pattern": f"^{RUN_ID.pattern}$"})
@@ -255,6 +270,12 @@ OPTIONS: dict[str, Option] = {
         ),
         Option("seed", INTEGER, "seed for every random choice, to rerun a run exactly", metavar="N"),
         Option("budget", _choice(BUDGET_NAMES), "how hard to try: quick, standard, deep", "standard"),
+        Option(
+            "concurrency", CONCURRENCY,
+            "requests in flight at most: checks sent side by side (1: one request at a time); the same seed sends "
+            "the same requests whatever N",
+            DEFAULT_CONCURRENCY, metavar="N",
+        ),
         Option("strict", SWITCH, "SHOULD failures fail the run too", False),
         Option(
             "only", REQUIREMENT_IDS, "check only these requirement IDs or groups (comma-separated)", frozenset(),

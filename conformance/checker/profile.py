@@ -71,6 +71,7 @@ class RunOptions:
     require_complete: bool = default_of("require_complete")  # an `incomplete` verdict exits 3, not 0
     run_id: str | None = default_of("run_id")  # marks every record the run writes (`marks`); None: a fresh one
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (library use: replay)
+    concurrency: int = default_of("concurrency")  # requests in flight at most (`side_by_side`)
 
 
 def target_words(base_url: str | None, reference_server: bool) -> str:

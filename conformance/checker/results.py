@@ -15,11 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.checker import attribution
 from conformance.checker.evidence import Exchange
 from conformance.checker.reproduction import sequence_steps, shell_script
 from conformance.contract.catalogue import Requirement, catalogue, requirement
 
 MAX_FINDINGS_PER_REQUIREMENT = 5  # more of the same adds nothing for the reader; the count is kept
+# Distinct findings held per requirement while the run goes on. Checks run side by side, so which come first
+# is chance: the run keeps this many, then the first MAX_FINDINGS_PER_REQUIREMENT in an order of their own.
+MAX_FINDINGS_HELD = 50
 
 
 @dataclass
@@ -55,6 +59,11 @@ class Finding:
         request = self.exchanges[-1].method if self.exchanges else ""
         digest = hashlib.sha256(f"{self.check}|{request}|{self.operation}".encode()).hexdigest()[:6]
         return f"{self.requirement_id}-{digest}"
+
+    def order(self) -> tuple[str, str, str, int, str]:
+        """Where the finding stands among its requirement's: by check, by the request (`stable_stem`), by how
+        far into its check it came; none of which depends on the ids a run made up or on what ran beside it."""
+        return (self.check, self.origin or "", self.stable_stem(), len(self.sequence), self.expected)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +106,15 @@ class RequirementResult:
         return "not-run"
 
 
+def _name(findings: list[Finding]) -> None:
+    """Give each finding its id: its stable stem, numbered from the second finding with the same stem on."""
+    seen: Counter[str] = Counter()
+    for finding in findings:
+        stem = finding.stable_stem()
+        seen[stem] += 1
+        finding.id = stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"
+
+
 class Results:
     """The run's results, one entry per catalogue requirement; safe to record into from several threads."""
 
@@ -105,6 +123,9 @@ class Results:
         self.by_id: dict[str, RequirementResult] = {item.id: RequirementResult(item) for item in catalogue()}
         self._lock = threading.Lock()
         self.notes: dict[str, list[str]] = defaultdict(list)
+        # Engine -> requirement -> failed assertions its checks recorded (`attribution.ENGINE`): engines run side
+        # by side, and each console line gives its own.
+        self.failures_by_engine: dict[str, Counter[str]] = defaultdict(Counter)
 
     def check(
         self,
@@ -152,18 +173,29 @@ class Results:
             entry = self.by_id[finding.requirement_id]
             entry.exercised += 1
             entry.failures += 1
+            self.failures_by_engine[attribution.ENGINE.get()][finding.requirement_id] += 1
             entry.checks.add(finding.check)
             if finding.operation:
                 entry.operations[finding.operation] += 1
                 entry.failed_operations[finding.operation] += 1
             if finding.seed is None:
                 finding.seed = self.seed
-            known = {item.signature for item in entry.findings}
-            if finding.signature not in known and len(entry.findings) < MAX_FINDINGS_PER_REQUIREMENT:
-                stem = finding.stable_stem()
-                same = sum(1 for item in entry.findings if item.id.startswith(stem))
-                finding.id = stem if not same else f"{stem}-{same + 1}"
+            signatures = [item.signature for item in entry.findings]
+            same = signatures.index(finding.signature) if finding.signature in signatures else None
+            if same is not None:  # the same failure again: the one first in order stands for both, whoever came first
+                if finding.order() < entry.findings[same].order():
+                    entry.findings[same] = finding
+            elif len(entry.findings) < MAX_FINDINGS_HELD:
                 entry.findings.append(finding)
+            _name(entry.findings)
+
+    def settle(self) -> None:
+        """Once every check has ended: per requirement, the findings kept for the report, in an order that does
+        not depend on which check ran first (see `Finding.order`), named by that order."""
+        with self._lock:
+            for entry in self.by_id.values():
+                entry.findings = sorted(entry.findings, key=Finding.order)[:MAX_FINDINGS_PER_REQUIREMENT]
+                _name(entry.findings)
 
     def not_run(self, requirement_id: str, reason: str) -> None:
         """Say why a requirement could not be exercised (kept only if nothing exercised it)."""

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.checker import attribution
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
 from conformance.checker.evidence import Exchange
@@ -34,10 +36,36 @@ class RunState:
     # early leaves out every requirement whose checks had not all run, rather than count what it saw as a pass.
     unfinished: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
-    current_check: str = "preflight"  # the scenario or engine sending requests now
-    recording: bool = False  # whether `record` keeps requests: while a scenario runs (an engine sends thousands)
+    concurrency: int = 1  # requests in flight at most: checks of the run side by side (`side_by_side`)
     traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # scenario -> requests
-    _shop_counter: int = 0
+    # Per engine: the requests its checks sent (`attribution.ENGINE`), for its own line in the console.
+    sent_by_engine: Counter[str] = field(default_factory=Counter)
+    _shops: Counter[str] = field(default_factory=Counter, repr=False)  # check -> shops it has made
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def current_check(self) -> str:
+        """The scenario or engine sending requests here (each check side by side sees its own)."""
+        return attribution.CHECK.get()
+
+    @current_check.setter
+    def current_check(self, name: str) -> None:
+        attribution.CHECK.set(name)
+
+    @property
+    def recording(self) -> bool:
+        """Whether `record` keeps this check's requests: while a scenario runs (an engine sends thousands)."""
+        return attribution.RECORDING.get()
+
+    @recording.setter
+    def recording(self, value: bool) -> None:
+        attribution.RECORDING.set(value)
+
+    @property
+    def workers(self) -> int:
+        """How many checks may run at a time: `--concurrency`, or one when the user's `--shop-id`s are shared by
+        every check (a count of a shared shop means something only while nothing else writes there)."""
+        return 1 if self.profile.shop_ids else self.concurrency
 
     @property
     def run_tag(self) -> str:
@@ -46,7 +74,10 @@ class RunState:
         return self.mark.run_id
 
     def record(self, reply: Reply) -> None:
-        """An observer: keep each answer under the scenario that sent the request (its reproduction's sequence)."""
+        """An observer: count each answer for the engine whose check sent the request, and keep it under the
+        scenario that sent it (its reproduction's sequence)."""
+        with self._lock:
+            self.sent_by_engine[attribution.ENGINE.get()] += 1
         if self.recording:
             self.traffic[self.current_check].append(reply.exchange)
 
@@ -90,11 +121,22 @@ class RunState:
         return list(dict.fromkeys(item for covers in self.unfinished.values() for item in covers))
 
     def new_shop_id(self) -> str:
-        """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn."""
-        self._shop_counter += 1
+        """A shop id for new test records: run-unique, or one of the user's `--shop-id`s in turn.
+
+        A run's own shop is named after the check that asked for it (`wc-<run>.<check>.<n>`): the same seed gives
+        the same shop ids whatever ran beside the check, and a record left behind says which check wrote it."""
+        check = self.current_check
+        with self._lock:
+            self._shops[check] += 1
+            number = self._shops[check]
         if self.profile.shop_ids:
-            return self.profile.shop_ids[(self._shop_counter - 1) % len(self.profile.shop_ids)]
-        return self.mark.shop(self._shop_counter)
+            return self.profile.shop_ids[(number - 1) % len(self.profile.shop_ids)]
+        return self.mark.shop(f"{_slug(check)}.{number}")
+
+
+def _slug(check: str) -> str:
+    """A check's name as it can stand in a shop id: letters, digits, `_` and `-`."""
+    return "".join(char if char.isalnum() or char in "_-" else "-" for char in check)
 
 
 @dataclass(frozen=True)
@@ -106,7 +148,9 @@ class Tally:
 
     @classmethod
     def of(cls, state: RunState) -> Tally:
-        return cls(state.client.stats.requests, {rid: e.failures for rid, e in state.results.by_id.items()})
+        """The counts of the engine running here (engines run side by side: each counts its own)."""
+        engine = attribution.ENGINE.get()
+        return cls(state.sent_by_engine[engine], dict(state.results.failures_by_engine[engine]))
 
 
 def engine_summary(name: str, state: RunState, before: Tally, detail: str = "") -> str:

@@ -8,6 +8,7 @@ are deleted and the report is written.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import random
 import re
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.checker import attribution
 from conformance.checker.baseline import hold_against_baseline, read_baseline
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import (
@@ -45,6 +47,7 @@ from conformance.checker.results import Results
 from conformance.checker.run_state import RunState
 from conformance.checker.scenario import Probe
 from conformance.checker.scenarios import second_key_covers
+from conformance.checker.side_by_side import run_side_by_side
 from conformance.checker.transport import raise_if_interrupted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.contract.catalogue import catalogue
@@ -100,6 +103,7 @@ def run(
         outcome.error = "interrupted"
         interrupted = True
     outcome.duration = time.monotonic() - clock
+    results.settle()
     known: frozenset[str] = frozenset()
     if listed is not None:
         assert options.baseline is not None
@@ -167,6 +171,8 @@ def _check(
     ledger = Ledger(mark)
     state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
     state.checks = options.checks
+    state.concurrency = options.concurrency
+    client.transport.limit_in_flight(options.concurrency)
     client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
     client.intents.append(lambda *write: _sent_by(ledger.intend(*write), state))
     if watch is not None:
@@ -184,25 +190,9 @@ def _check(
         state.recording = True  # the preflight's requests are the sequence of a finding about their answers
         _preflight(state, say)
         state.recording = False
-        for engine in planned:
-            if time.monotonic() > deadline:
-                _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out before {engine.name}")
-                continue
-            say(f"{engine.name} ...")
-            state.current_check = engine.name
-            try:
-                engine.run(state, say)
-            except TransportError as error:
-                not_run(results, engine.covers, f"{engine.name}: {error}")
-                abort_if_silent(state, error)
-            except (RunAborted, KeyboardInterrupt):
-                raise
-            except Exception as error:  # a bug of ours must not cost the user the rest of the run
-                checker_error(state, engine.covers, engine.name, error)
-            if time.monotonic() > deadline:  # the engine was cut short at the run's deadline
-                _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out during {engine.name}")
-            for check in engine.checks():  # those that have not counted themselves done
-                state.finish(check)
+        engines_side_by_side = len(planned) if state.workers > 1 else 1
+        tasks = [functools.partial(_run_engine, state, engine, deadline, say) for engine in planned]
+        run_side_by_side(tasks, engines_side_by_side, "engine")
         _check_preexisting_unchanged(state, outcome)
         raise_if_interrupted()  # an interrupt that Python swallowed (see `interrupt`) still ends the run as one
         if client.stats.transport_errors:
@@ -223,6 +213,7 @@ def _check(
             [who for who in (profile.primary, profile.second) if who],
             user_shops=profile.shop_ids,
             keep=frozenset(str(item.get("id")) for records in state.preexisting.values() for item in records),
+            workers=state.concurrency,  # deletes of records of their own: no check counts anything any more
         )
         outcome.notes += [f"cleanup: {note}" for note in outcome.cleanup.notes]
         _stored_unannounced(state, outcome.cleanup)
@@ -363,6 +354,31 @@ def _refuse_a_second_key_of_the_same_company(state: RunState) -> None:
 def _records_in_shop(state: RunState, shop_id: str) -> list[dict[str, Any]]:
     pages = (page_values(reply) for reply in Probe(state, "preflight").list_all({"shopId": shop_id}))
     return [record for page in pages if page for record in page]
+
+
+def _run_engine(state: RunState, engine: Engine, deadline: float, say: Say) -> None:
+    """Run one engine, with what it sends and finds counted as its own (`attribution`); a failure of the engine
+    leaves its requirements not-run with the reason, and a target that stopped answering ends the run."""
+    attribution.ENGINE.set(engine.name)
+    state.current_check = engine.name
+    budget = state.budget
+    if time.monotonic() > deadline:
+        _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out before {engine.name}")
+        return
+    say(f"{engine.name} ...")
+    try:
+        engine.run(state, say)
+    except TransportError as error:
+        not_run(state.results, engine.covers, f"{engine.name}: {error}")
+        abort_if_silent(state, error)
+    except RunAborted:
+        raise
+    except Exception as error:  # a bug of ours must not cost the user the rest of the run
+        checker_error(state, engine.covers, engine.name, error)
+    if time.monotonic() > deadline:  # the engine was cut short at the run's deadline
+        _leave_out_unfinished(state, engine, f"the {budget.name} budget's time ran out during {engine.name}")
+    for check in engine.checks():  # those that have not counted themselves done
+        state.finish(check)
 
 
 def _check_preexisting_unchanged(state: RunState, outcome: RunOutcome) -> None:

@@ -28,6 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from conformance.checker.evidence import Exchange, Redactor, body_fields, clip
+from conformance.checker.options import MAX_CONCURRENCY
 from conformance.checker.profile import TargetProfile
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # read no more of one answer than this
@@ -186,7 +187,7 @@ class GuardedAdapter(HTTPAdapter):
     thread (`interrupt`)."""
 
     def __init__(self, policy: TransportPolicy, deadline: float | None = None) -> None:
-        super().__init__()
+        super().__init__(pool_maxsize=MAX_CONCURRENCY + 1)  # a connection for each request in flight
         self.policy = policy
         self.deadline = deadline  # time.monotonic() after which a 429 is not waited out (beside the policy's)
 
@@ -216,15 +217,16 @@ class GuardedAdapter(HTTPAdapter):
 
     def _send_once(self, request: requests.PreparedRequest, timeout: Any, **kwargs: Any) -> requests.Response:
         raise_if_interrupted()  # a retry of a request that `interrupt` cut must not go out again
-        started = time.monotonic()
-        with self.policy.turn():  # finished as the answer's head arrives: the body may take long
-            response = super().send(request, stream=True, timeout=timeout, **kwargs)
-        seconds = max(timeout) if isinstance(timeout, tuple) else timeout
-        try:
-            body = _read_capped(response, started + ANSWER_TIMEOUTS * seconds if seconds else None)
-        except BaseException:
-            response.close()  # the rest of the body is unread: the connection is discarded, not reused
-            raise
+        with self.policy.in_flight():
+            started = time.monotonic()
+            with self.policy.turn():  # finished as the answer's head arrives: the body may take long
+                response = super().send(request, stream=True, timeout=timeout, **kwargs)
+            seconds = max(timeout) if isinstance(timeout, tuple) else timeout
+            try:
+                body = _read_capped(response, started + ANSWER_TIMEOUTS * seconds if seconds else None)
+            except BaseException:
+                response.close()  # the rest of the body is unread: the connection is discarded, not reused
+                raise
         response._content, response._content_consumed = body, True
         response.close()  # read to its end: the connection goes back to the pool
         return response
@@ -240,6 +242,21 @@ class TransportPolicy:
         self.stats = ClientStats()
         self.deadline = deadline
         self._lock = threading.Lock()
+        self._in_flight: threading.Semaphore | None = None  # `limit_in_flight`
+
+    def limit_in_flight(self, count: int) -> None:
+        """At most `count` requests of the run waiting for their answer at a time, whichever engine sends them
+        (`--concurrency`: polite to the target however many checks run side by side)."""
+        self._in_flight = threading.BoundedSemaphore(count)
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Hold one of the run's places for a request in flight (see `limit_in_flight`) while it is answered."""
+        if self._in_flight is None:
+            yield
+            return
+        with self._in_flight:
+            yield
 
     def mount(self, session: requests.Session, deadline: float | None = None) -> requests.Session:
         """Make `session` send by this policy (`GuardedAdapter`; a 429 waited out until `deadline` at the latest,

@@ -45,8 +45,8 @@ def test_signal_mid_run_cleans_up_and_reports_an_error(start_reference, tmp_path
 
 
 def _hangs_in(engine: str) -> Callable[[Request], bool]:
-    """Whether a request hangs: a read sent by the checker's own client (the targeted scenarios run in the main
-    thread), or by Schemathesis (in a thread of its own)."""
+    """Whether a request hangs: a read sent by the checker's own client (the targeted scenarios), or by
+    Schemathesis (in threads of its own)."""
     by_schemathesis = engine == "schemathesis"
     return lambda request: (
         request.operation == "getWebHook"

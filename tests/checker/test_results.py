@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conformance.checker.results import MAX_FINDINGS_PER_REQUIREMENT, Finding, Results
 from conformance.checker.verdict import ExitCode, completeness_of, verdict_of
 from conformance.contract.catalogue import catalogue
@@ -39,10 +41,37 @@ def test_findings_are_deduplicated_and_capped_but_counted() -> None:
     for index in range(MAX_FINDINGS_PER_REQUIREMENT + 3):
         results.fail(Finding("HTTP-01", "c", "no 5xx", f"status 50{index % 10}"))
         results.fail(Finding("HTTP-01", "c", "no 5xx", f"status 50{index % 10}"))
+    results.settle()  # the cap holds once every check has ended
     entry = results.by_id["HTTP-01"]
     assert len(entry.findings) == MAX_FINDINGS_PER_REQUIREMENT
     assert entry.failures == 2 * (MAX_FINDINGS_PER_REQUIREMENT + 3)
     assert entry.findings[0].seed == 5
+
+
+def test_the_findings_kept_and_their_ids_do_not_depend_on_which_check_came_first() -> None:
+    findings = [
+        Finding("HTTP-01", check, "no 5xx", f"status 500 to request {number}", operation="createWebHook")
+        for check in ("scenario-a", "scenario-b", "scenario-c")
+        for number in range(4)
+    ]
+    for finding, steps in zip(findings, range(len(findings)), strict=True):
+        finding.sequence = [None] * steps  # type: ignore[list-item]  (only its length orders it)
+
+    def settled(order: list[Finding]) -> list[tuple[str, str, str]]:
+        results = Results(seed=1)
+        for finding in order:
+            results.fail(replace(finding))
+        results.settle()
+        return [(item.id, item.check, item.actual, item.origin) for item in results.by_id["HTTP-01"].findings]
+
+    for origin in ("scenario-z", "scenario-y"):  # one failure seen by two checks: the same one stands for both
+        findings.append(Finding("HTTP-01", "every answer", "no 5xx", "status 500", origin=origin))
+
+    forwards = settled(findings)
+    assert forwards == settled(list(reversed(findings))) == settled(findings[1::2] + findings[::2])
+    assert len(forwards) == MAX_FINDINGS_PER_REQUIREMENT
+    assert len({kept[0] for kept in forwards}) == len(forwards)
+    assert ("every answer", "scenario-y") in {(kept[1], kept[3]) for kept in forwards}
 
 
 def test_assertions_and_failures_are_counted_per_operation_where_known() -> None:

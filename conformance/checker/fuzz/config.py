@@ -89,7 +89,9 @@ def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Co
                 state.profile.partner_key_header: state.profile.partner_key,
                 "Authorization": state.profile.developer_key,
             },
-            "workers": 1,  # one seed, one order of requests: a run can be repeated
+            # Operations side by side: each is generated from the seed on its own, so the same seed sends the
+            # same requests to each operation whatever the number of workers.
+            "workers": state.workers,
             "request-timeout": state.profile.timeout,
             "continue-on-failure": True,  # a SHOULD failure must not hide a MUST failure of the same operation
             "cache": {"enabled": False},  # nothing replayed from, or written to, an earlier run's state

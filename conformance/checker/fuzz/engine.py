@@ -37,9 +37,10 @@ from schemathesis.engine.run.probes import PROBES as START_UP_PROBES
 from conformance.checker.engine import RunAborted, Say, WholeEngine
 from conformance.checker.fuzz.checks import COVERS
 from conformance.checker.fuzz.config import anchor_record, engine_config, selected_operations, target_spec
-from conformance.checker.fuzz.hook import ObservedTransport, route_through
+from conformance.checker.fuzz.hook import ENGINE_NAME, ObservedTransport, route_through
 from conformance.checker.fuzz.recorder import VerdictRecorder
 from conformance.checker.run_state import RunState, Tally, engine_summary
+from conformance.checker.side_by_side import quiet_random_state_notes, serialize_ast_parsing
 
 TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
 
@@ -62,6 +63,9 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         anchor, transport.anchor_create = made
         transport.created.add(anchor)
         transport.anchor = anchor
+    if state.workers > 1:
+        serialize_ast_parsing()  # Schemathesis's workers start Hypothesis tests side by side
+        quiet_random_state_notes()
     schema = schemathesis.openapi.from_dict(target_spec(state), config=engine_config(state, anchor))
     if operations is not None:
         schema = schema.include(operation_id=operations)
@@ -85,4 +89,4 @@ def run_schemathesis(state: RunState, say: Say) -> None:
         raise RunAborted("the target stopped answering during the Schemathesis run")
 
 
-ENGINE = WholeEngine("schemathesis", COVERS, run_schemathesis)
+ENGINE = WholeEngine(ENGINE_NAME, COVERS, run_schemathesis)

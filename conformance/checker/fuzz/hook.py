@@ -17,6 +17,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, ManagedCookiesSession
 
+from conformance.checker import attribution
 from conformance.checker.client import Reply, WriteRefused
 from conformance.checker.evidence import Exchange
 from conformance.checker.profile import Credentials
@@ -24,6 +25,7 @@ from conformance.checker.run_state import RunState
 from conformance.checker.transport import SAFE_METHODS, StillTooManyRequests, unanswered_because
 from conformance.contract.facts import CONTRACT
 
+ENGINE_NAME = "schemathesis"
 NOISE_HEADERS = frozenset(
     {"user-agent", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
 )
@@ -88,6 +90,8 @@ class ObservedTransport:
     def send(self, case: Case, **kwargs: Any) -> Response:
         """Send as Schemathesis would, by the client's rules (see the class); then observe the answer."""
         client = self._state.client
+        attribution.ENGINE.set(ENGINE_NAME)  # on whichever of Schemathesis's threads sends it
+        self._state.current_check = ENGINE_NAME
         if client.read_only and case.method.upper() not in SAFE_METHODS:
             raise WriteRefused(f"{case.method} {case.path} not sent: the run is read-only")
         self._refuse_foreign_write(case)

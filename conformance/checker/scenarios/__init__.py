@@ -1,11 +1,12 @@
 """Targeted scenarios: what random generation will not reliably hit.
 
 Each module of this package registers its scenarios with `@scenario(...)` (`checker/scenario.py`); importing
-the package imports them all, in name order. `ENGINE` runs them, one after another, each as its own check.
+the package imports them all, in name order. `ENGINE` runs them, side by side, each as its own check.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 
@@ -13,6 +14,7 @@ from conformance.checker.client import TransportError
 from conformance.checker.engine import READ_ONLY, Say, abort_if_silent, checker_error, not_run
 from conformance.checker.run_state import RunState, Tally, engine_summary
 from conformance.checker.scenario import SCENARIOS, SECOND_KEY, Probe, Scenario, ScenarioAborted
+from conformance.checker.side_by_side import run_side_by_side
 
 for _module in sorted(info.name for info in pkgutil.iter_modules(__path__)):
     importlib.import_module(f"{__name__}.{_module}")
@@ -37,11 +39,11 @@ class ScenarioEngine:
         return frozenset().union(*(scenario.covers for scenario in SCENARIOS if not scenario.writes))
 
     def run(self, state: RunState, say: Say) -> None:
-        """Run every chosen scenario in registration order; say what they found, in one line."""
+        """Run every chosen scenario, up to `state.workers` at a time, started in registration order; say what
+        they found, in one line."""
         before = Tally.of(state)
         ran = [item for item in SCENARIOS if state.chosen(item.name, item.covers)]
-        for item in ran:
-            run_scenario(state, item)
+        run_side_by_side([functools.partial(run_scenario, state, item) for item in ran], state.workers, "scenario")
         say(engine_summary(self.name, state, before, f"{len(ran)} scenario(s)"))
 
 

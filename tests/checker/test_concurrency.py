@@ -1,0 +1,85 @@
+"""Checks side by side (`--concurrency`) change when requests go out, never what goes out or what is found.
+
+The same seed against the same faulty server, one check at a time and eight at a time: the same requirements
+fail, with the same findings, each showing the same requests (record ids, which the server makes up, and
+times aside). And the clean server is still conformant at eight at a time, with nothing left behind.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from conformance.checker.side_by_side import run_side_by_side
+from conformance.checker.verdict import ExitCode
+
+RUN_ID = "side-by-side"  # the same run id on both sides: shop ids and marked URLs are then the same too
+SERVER_MADE = re.compile(r"\b[0-9a-f]{32}\b|\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:?\d\d)?")
+
+
+def _steps(exchanges: list[Any]) -> list[tuple[str, str, str | None]]:
+    """The requests of a finding's sequence, with what the server made up (ids, times) left out."""
+    return [
+        (item.method, SERVER_MADE.sub("<made>", _path(item.url)), SERVER_MADE.sub("<made>", item.request_body or ""))
+        for item in exchanges
+    ]
+
+
+def _path(url: str) -> str:
+    """The URL without its origin: each run checks a server of its own, on a port of its own."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _seen(outcome) -> dict[str, Any]:
+    findings = outcome.results.findings()
+    return {
+        "failed": sorted(entry.requirement.id for entry in outcome.results.failed()),
+        "findings": {
+            finding.id: (finding.check, _steps(finding.sequence or finding.exchanges)) for finding in findings
+        },
+    }
+
+
+@pytest.mark.parametrize("fault", ["list-off-by-one", pytest.param("valid-malformed-json-500", marks=pytest.mark.slow)])
+def test_the_same_seed_finds_the_same_with_one_check_or_eight_at_a_time(check_reference, fault: str) -> None:
+    one = check_reference(fault=fault, concurrency=1, run_id=RUN_ID, strict=True)
+    eight = check_reference(fault=fault, concurrency=8, run_id=RUN_ID, strict=True)
+
+    assert one.exit_code == eight.exit_code == ExitCode.NONCONFORMANT
+    assert _seen(one)["failed"] == _seen(eight)["failed"]
+    assert _seen(one)["findings"] == _seen(eight)["findings"]
+    assert one.cleanup.left_behind == eight.cleanup.left_behind == []
+
+
+def test_the_clean_server_stays_conformant_eight_checks_at_a_time(check_reference) -> None:
+    outcome = check_reference(concurrency=8, strict=True)
+
+    assert outcome.exit_code == ExitCode.CONFORMANT, [entry.requirement.id for entry in outcome.results.failed()]
+    assert outcome.cleanup.left_behind == []
+    assert check_reference.servers[-1].api.store.records(None) == []
+
+
+def test_a_check_that_fails_stops_the_others_from_starting_and_is_raised_after_the_running_ones_end() -> None:
+    ended: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def stop() -> None:
+        ended.append("stop")
+        raise Stop
+
+    def slow() -> None:
+        import time
+
+        time.sleep(0.2)
+        ended.append("slow")
+
+    with pytest.raises(Stop):
+        run_side_by_side([slow, stop] + [lambda: ended.append("later")] * 20, workers=2)
+    assert "slow" in ended  # the running one was waited for
+    assert ended.count("later") < 20  # the rest did not all start
