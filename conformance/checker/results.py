@@ -60,10 +60,15 @@ class Finding:
         digest = hashlib.sha256(f"{self.check}|{request}|{self.operation}".encode()).hexdigest()[:6]
         return f"{self.requirement_id}-{digest}"
 
-    def order(self) -> tuple[str, str, str, int, str]:
-        """Where the finding stands among its requirement's: by check, by the request (`stable_stem`), by how
-        far into its check it came; none of which depends on the ids a run made up or on what ran beside it."""
-        return (self.check, self.origin or "", self.stable_stem(), len(self.sequence), self.expected)
+    def order(self, run_order: Sequence[str] = ()) -> tuple[int, str, str, int, str, str]:
+        """Where the finding stands among its requirement's: by the check whose request got the answer, in the
+        run's order of checks, then by how far into that check it came, then by the request (`stable_stem`):
+        the order a run one check at a time shows them in, and none of it depends on the ids a run made up or
+        on what ran beside the check."""
+        sender = self.origin or self.check
+        ranks = {name: index for index, name in enumerate(run_order)}
+        rank = ranks.get(sender, ranks.get(sender.split(":")[0], len(ranks)))
+        return (rank, sender, self.check, len(self.sequence), self.stable_stem(), self.expected)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +131,7 @@ class Results:
         # Engine -> requirement -> failed assertions its checks recorded (`attribution.ENGINE`): engines run side
         # by side, and each console line gives its own.
         self.failures_by_engine: dict[str, Counter[str]] = defaultdict(Counter)
+        self.run_order: list[str] = []  # the run's checks in the order they would run one at a time (`settle`)
 
     def check(
         self,
@@ -183,7 +189,7 @@ class Results:
             signatures = [item.signature for item in entry.findings]
             same = signatures.index(finding.signature) if finding.signature in signatures else None
             if same is not None:  # the same failure again: the one first in order stands for both, whoever came first
-                if finding.order() < entry.findings[same].order():
+                if finding.order(self.run_order) < entry.findings[same].order(self.run_order):
                     entry.findings[same] = finding
             elif len(entry.findings) < MAX_FINDINGS_HELD:
                 entry.findings.append(finding)
@@ -194,7 +200,8 @@ class Results:
         not depend on which check ran first (see `Finding.order`), named by that order."""
         with self._lock:
             for entry in self.by_id.values():
-                entry.findings = sorted(entry.findings, key=Finding.order)[:MAX_FINDINGS_PER_REQUIREMENT]
+                ordered = sorted(entry.findings, key=lambda finding: finding.order(self.run_order))
+                entry.findings = ordered[:MAX_FINDINGS_PER_REQUIREMENT]
                 _name(entry.findings)
 
     def not_run(self, requirement_id: str, reason: str) -> None:

@@ -238,6 +238,8 @@ def _plan(state: RunState, planned: list[Engine]) -> None:
     state.plan({EVERY_ANSWER: EVERY_ANSWER_COVERS})
     for engine in planned:
         state.plan(engine.checks())
+    # The order the findings are shown in: the order the checks would run in one after another.
+    state.results.run_order = ["preflight", *(check for engine in planned for check in engine.checks())]
 
 
 def _leave_out_unfinished(state: RunState, engine: Engine | None, reason: str) -> None:
