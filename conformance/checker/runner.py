@@ -187,6 +187,9 @@ def _check(
     _plan(state, planned)
     stopped: str | None = None
     try:
+        # A run starts as the preflight, whatever an earlier run in this thread left (`attribution`).
+        attribution.ENGINE.set("")
+        state.current_check = "preflight"
         state.recording = True  # the preflight's requests are the sequence of a finding about their answers
         _preflight(state, say)
         state.recording = False
