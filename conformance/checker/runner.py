@@ -8,6 +8,7 @@ are deleted and the report is written.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import json
 import random
@@ -91,7 +92,9 @@ def run(
         ContractFacts.of(spec)  # a spec without a fact the engines read fails here, in one line, not mid-run
         with _target(target) as (profile, is_reference):
             outcome.profile, outcome.reference_server = profile, is_reference
-            _check(profile, spec, options, seed, outcome, say, watch)
+            # In a context of its own: which check and engine are sending (`attribution`) starts at the preflight
+            # for every run, and nothing of a run is left in the caller's thread.
+            contextvars.Context().run(_check, profile, spec, options, seed, outcome, say, watch)
     except (ConfigError, SpecError) as error:
         outcome.error = str(error)
         _did_not_start(results, outcome.error)
@@ -187,9 +190,6 @@ def _check(
     _plan(state, planned)
     stopped: str | None = None
     try:
-        # A run starts as the preflight, whatever an earlier run in this thread left (`attribution`).
-        attribution.ENGINE.set("")
-        state.current_check = "preflight"
         state.recording = True  # the preflight's requests are the sequence of a finding about their answers
         _preflight(state, say)
         state.recording = False

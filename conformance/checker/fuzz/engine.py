@@ -81,7 +81,7 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     finally:
         for turn in probes:
             turn.finish()
-    say(engine_summary("schemathesis", state, before, recorder.in_words(state)))
+    say(engine_summary(ENGINE_NAME, state, before, recorder.in_words(state)))
     if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
