@@ -21,7 +21,7 @@ browser:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "note: /usr/bin/chromium is missing and cannot be installed here: the browser test is skipped"
 
-# `make test` leaves out the `slow` tier (exhaustive campaigns) and the `campaign` tier (an hour or more);
+# `make test` leaves out the `slow` tier (exhaustive campaigns) and the `campaign` tier (every finding replayed);
 # `make test-all` is `make test` and then the slow tier, as CI runs it.
 test: $(STAMP) browser
 	$(VENV)/bin/python -m ruff check conformance tests
@@ -32,7 +32,7 @@ test-slow: $(STAMP) browser
 
 test-all: test test-slow
 
-# Every finding of every fault replayed with every engine: about an hour on 2 cores, run by hand.
+# Every finding of every fault replayed with every engine: about 15 minutes in one process, run by hand.
 test-campaign: $(STAMP)
 	$(VENV)/bin/python -m pytest -n auto -m campaign
 

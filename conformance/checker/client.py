@@ -5,8 +5,8 @@ rate limit, 429s waited out, no redirect followed (one must not carry the keys e
 size and time, redacted evidence), and hands every answer to the observers (the checks that hold for every
 response, e.g. HTTP-01 no 5xx).
 
-A request that gets no answer the checker can judge raises `TransportError`; after `GIVE_UP_AFTER` of them
-for one operation the client stops sending that operation (hangs cost a timeout each, so a target that hangs
+A request that gets no answer the checker can judge raises `TransportError`; after `GIVE_UP_AFTER` of them in
+a row for one operation the client stops sending that operation (hangs cost a timeout each, so a target that hangs
 on one operation costs a few timeouts, not one per request), and the rest of the run goes on. Schemathesis's
 sessions send by the same policy (`TargetClient.transport`).
 """
@@ -41,7 +41,7 @@ from conformance.checker.transport import (
 )
 from conformance.contract.facts import CONTRACT, MAX_LIST_LIMIT
 
-GIVE_UP_AFTER = 3  # requests to one operation without a usable answer, after which it is no longer sent
+GIVE_UP_AFTER = 3  # requests in a row to one operation without a usable answer, after which it is not sent
 STOPPED_ANSWERING = 3  # requests in a row without a usable answer: the target has stopped answering
 OTHER = "other"  # the operation key of a request outside the spec
 _UNSET: Any = object()
@@ -278,8 +278,7 @@ class TargetClient:
         """Count and observe an answer that another HTTP stack got from the target (Schemathesis's, sent by
         this client's `transport`, which counted the request), so that every answer of a run is judged by the
         same observers, and its creates reach the ledger."""
-        with self._lock:
-            self._in_a_row = 0
+        self._answered(reply.operation)
         self._count(reply.operation, reply.status)
         self.observe(reply)
 
@@ -289,10 +288,19 @@ class TargetClient:
             last = self.silenced.get(operation or OTHER)
         if last is None:
             return None
-        return f"not sent: {operation or OTHER} requests got no usable answer {GIVE_UP_AFTER} times, the last: {last}"
+        times = f"{GIVE_UP_AFTER} times in a row"
+        return f"not sent: {operation or OTHER} requests got no usable answer {times}, the last: {last}"
+
+    def _answered(self, operation: str | None) -> None:
+        """A usable answer: the requests without one, in a row, start again from none (for the operation too)."""
+        with self._lock:
+            self._in_a_row = 0
+            self._failures.pop(operation or OTHER, None)
 
     def record_failure(self, operation: str | None, problem: str) -> None:
-        """Count a request that got no usable answer; the GIVE_UP_AFTER-th for one operation silences it."""
+        """Count a request that got no usable answer; the GIVE_UP_AFTER-th in a row for one operation (no usable
+        answer to it between them) silences it. A target that drops one request in five keeps being asked; one
+        that hangs on an operation costs GIVE_UP_AFTER timeouts (and those already in flight beside them)."""
         key = operation or OTHER
         with self._lock:
             self.stats.transport_errors += 1
@@ -324,7 +332,8 @@ class TargetClient:
                 f"{self.stats.transport_errors} request(s) got no usable answer; the first: {self._first_failure}"
             )
         lines += [
-            f"stopped sending {operation} after {GIVE_UP_AFTER} requests without a usable answer; the last: {last}"
+            f"stopped sending {operation} after {GIVE_UP_AFTER} requests in a row without a usable answer; "
+            f"the last: {last}"
             for operation, last in self.silenced.items()
         ]
         if self.stats.retries_429:
@@ -376,8 +385,7 @@ class TargetClient:
         if problem is not None or response is None:
             self._count(operation, None)
             raise self._failed(operation, exchange, problem or "no answer")
-        with self._lock:
-            self._in_a_row = 0
+        self._answered(operation)
         self._count(operation, response.status_code)
         return Reply(response.status_code, response.headers, response.content, exchange, operation, identity)
 

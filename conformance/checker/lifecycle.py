@@ -17,13 +17,15 @@ only records this machine created are written to.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import math
 import string
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, reject, seed, settings
@@ -76,7 +78,6 @@ SHRINK_SHARE = 0.03  # of the budget's time limit, for shrinking once something 
 WRITE_GAP = 0.003  # seconds between two writes of one record: UPDATE-03 promises the target at least 2 ms
 
 
-
 class LifecycleViolation(Exception):
     """An answer that contradicts the model: the requirement it breaks and the requests that show it."""
 
@@ -87,6 +88,7 @@ class LifecycleViolation(Exception):
         actual: str,
         exchanges: list[Exchange],
         operation: str | None = None,
+        steps: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(f"{requirement_id}: expected {expected}; got {actual}")
         self.requirement_id = requirement_id
@@ -94,6 +96,7 @@ class LifecycleViolation(Exception):
         self.actual = actual
         self.exchanges = exchanges
         self.operation = operation  # the operationId of the request whose answer broke the model
+        self.steps = steps or []  # the example's rules as data (`MachineSteps`): what `conformance replay` takes
 
 
 @dataclass
@@ -164,7 +167,26 @@ FIELD_CHOICES = st.builds(
     legacy_path=st.none() | _PATH,
 )
 TYPE_PICKS = st.none() | st.integers(0, 10)
+RULES = ("open_shops", "create", "get", "update", "delete", "list_page", "walk")  # the machine's, `logged`
 FINAL_CHOICE = FieldChoice(shop=0, webhook_type=0, paths=("final",), legacy_path=None)  # the teardown's PUT
+
+
+def logged(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A rule whose call the machine writes down (`LifecycleMachine.steps`): the rule's name and its arguments,
+    a record by the number of the create that made it. Not a call from inside another rule or the teardown."""
+
+    @functools.wraps(method)
+    def step(self: LifecycleMachine, *given: Any, **arguments: Any) -> Any:
+        if not self.depth:  # Hypothesis (and `take`) name every argument
+            data = {name: self.as_data(value) for name, value in arguments.items()}
+            self.steps.append({"rule": method.__name__, **data})
+        self.depth += 1
+        try:
+            return method(self, *given, **arguments)
+        finally:
+            self.depth -= 1
+
+    return step
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -183,6 +205,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.deleted: dict[str, dict[str, Any]] = {}  # records it deleted, as they were last
         self.background: dict[str, dict[str, Any]] = {}  # other records in a --shop-id shop
         self.orders: dict[tuple[str, str | None], list[str]] = {}  # the target's list order, until a write
+        self.fresh: set[str] = set()  # records read since the last write: a second GET would add no evidence
+        self.steps: list[dict[str, Any]] = []  # the rules called so far, as data (`logged`)
+        self.made: list[str] = []  # the ids of the records this example created, in order
+        self.depth = 0  # rules running now, one inside another
         self.written: dict[str, float] = {}  # when each record was last written (time.monotonic())
         self.to_delete: set[str] = set()  # every id that may still be live on the target
         self.exchanges: list[Exchange] = []
@@ -192,6 +218,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     # -- rules --------------------------------------------------------------------------------------------
 
     @initialize(target=live, choices=st.lists(FIELD_CHOICES, min_size=1, max_size=3))
+    @logged
     def open_shops(self, choices: list[FieldChoice]) -> MultipleResults[str]:
         """Pick this example's shops, learn what they hold already (nothing, unless they are --shop-ids), and
         stock them with a few records, so that every example has something to read, change and list."""
@@ -212,13 +239,16 @@ class LifecycleMachine(RuleBasedStateMachine):
         return multiple(*(self.create(choice) for choice in choices))
 
     @rule(target=live, choice=FIELD_CHOICES)
+    @logged
     def create(self, choice: FieldChoice) -> str:
         """POST a valid body: the answer is the stored record, echoing the client fields (CREATE-01 to -03)."""
         sent = self._client_fields(choice)
         reply = self._send(self.client.create, sent)
         self.orders.clear()
+        self.fresh.clear()
         record = self._expect_record("CREATE-01", reply, {200, 201}, "a valid create body")
         self.to_delete.add(record["id"])
+        self.made.append(record["id"])
         echoed = _client_part(record)
         self._expect(
             "CREATE-02",
@@ -238,8 +268,13 @@ class LifecycleMachine(RuleBasedStateMachine):
         return record["id"]
 
     @rule(record_id=live)
+    @logged
     def get(self, record_id: str) -> None:
-        """GET a live record: the record as the last write returned it (READ-01)."""
+        """GET a live record: the record as the last write returned it (READ-01). Not sent again for a record
+        already read since the last write (a draw of the same read adds a round trip, not evidence)."""
+        if record_id in self.fresh:
+            return
+        self.fresh.add(record_id)
         reply = self._send(self.client.get, record_id)
         expected = self.records[record_id]
         self._expect(
@@ -250,6 +285,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
 
     @rule(record_id=live, choice=FIELD_CHOICES)
+    @logged
     def update(self, record_id: str, choice: FieldChoice) -> None:
         """PUT new client fields: they replace the old ones, server fields behave (UPDATE-01 to -04)."""
         before = self.records[record_id]
@@ -257,6 +293,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._pause_before_writing(record_id)
         reply = self._send(self.client.update, record_id, {**before, **sent})
         self.orders.clear()
+        self.fresh.clear()
         self.written[record_id] = time.monotonic()
         record = self._expect_record("UPDATE-01", reply, {200}, "a valid full update")
         stored = _client_part(record)
@@ -291,6 +328,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._expect_shops_listed(before.get("shopId"), sent["shopId"])
 
     @rule(record_id=consumes(live), choice=FIELD_CHOICES)
+    @logged
     def delete(self, record_id: str, choice: FieldChoice) -> None:
         """DELETE a live record: 200 or 204; then GET and PUT of it get 404, so does a second DELETE, the
         other records are as they were, and the lists no longer show it (DELETE-01 to -04)."""
@@ -307,6 +345,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._expect_shops_listed(self.deleted[record_id].get("shopId"))
 
     @rule(shop=SHOPS, type_pick=TYPE_PICKS, start=st.integers(0, 7), limit=st.integers(1, 4))
+    @logged
     def list_page(self, shop: int, type_pick: int | None, start: int, limit: int) -> None:
         """GET one page: exactly that window of the target's order, and the model's total (LIST-01 to -04, -07)."""
         params = self._filters(shop, type_pick)
@@ -326,6 +365,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._expect_total(params, reply)
 
     @rule(shop=SHOPS, pages=st.integers(2, 4))
+    @logged
     def walk(self, shop: int, pages: int) -> None:
         """Walk a shop's list in about `pages` pages: each record exactly once, in the order of the whole list
         (LIST-03). Sized by page count, so a --shop-id shop with many records costs no more requests."""
@@ -353,6 +393,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         deletes twice at least once, however Hypothesis picked its rules."""
         if self.verdicts.unreachable:
             return
+        self.depth += 1  # its walks and deletes are the final check, not steps of the example
         try:
             # No exception on its way out (a violation, a rejected example, a bug): the example ran to its end.
             if sys.exc_info()[0] is None and not self.verdicts.stopped():
@@ -391,6 +432,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             actual() if callable(actual) else actual,
             list(self.exchanges),
             self.operation,
+            list(self.steps),
         )
         self.verdicts.keep(violation)
         if requirement(requirement_id).level == "MUST":
@@ -422,6 +464,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         deletes took this record along (DELETE-04)."""
         reply = self._send(self.client.delete, record_id)
         self.orders.clear()
+        self.fresh.clear()
         if after and reply.status == 404:
             self._expect(
                 "DELETE-04",
@@ -560,6 +603,34 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # -- talking to the target ----------------------------------------------------------------------------
 
+    # -- the example as data -------------------------------------------------------------------------------
+
+    def as_data(self, value: Any) -> Any:
+        """A rule's argument as JSON data: a record by the number of the create that made it."""
+        if isinstance(value, FieldChoice):
+            return {**asdict(value), "paths": list(value.paths)}
+        if isinstance(value, list | tuple):
+            return [self.as_data(item) for item in value]
+        if isinstance(value, str) and value in self.made:
+            return {"record": self.made.index(value)}
+        return value
+
+    def from_data(self, value: Any) -> Any:
+        """`as_data` undone, with the ids of the records this machine made (IndexError: no such create)."""
+        if isinstance(value, dict) and set(value) == {"record"}:
+            return self.made[value["record"]]
+        if isinstance(value, dict):
+            return FieldChoice(value["shop"], value["webhook_type"], tuple(value["paths"]), value["legacy_path"])
+        if isinstance(value, list):
+            return [self.from_data(item) for item in value]
+        return value
+
+    def take(self, step: dict[str, Any]) -> None:
+        """Call one rule as `logged` wrote it down (ValueError for a rule the machine does not have)."""
+        if step.get("rule") not in RULES:
+            raise ValueError(f"no rule {step.get('rule')!r}")
+        getattr(self, step["rule"])(**{name: self.from_data(value) for name, value in step.items() if name != "rule"})
+
     def _send(self, operation: Callable[..., Reply], *args: Any) -> Reply:
         """One request, kept as evidence; a target that does not answer, or a spent budget, ends the engine."""
         if self.verdicts.stopped():
@@ -636,6 +707,9 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     and each lane the same requests, whatever `--concurrency`."""
     if not state.selected(COVERS):
         return
+    if state.machine_steps:
+        replay_example(state, state.machine_steps, say)
+        return
     budget = state.budget
     deadline = time.monotonic() + budget.time_limit * GENERATE_SHARE
     if state.client.deadline is not None:
@@ -650,6 +724,35 @@ def run_lifecycle(state: RunState, say: Say) -> None:
     ]
     run_side_by_side(tasks, state.workers, "lifecycle")
     verdicts = Verdicts.merged(lanes)
+    _record(state, verdicts)
+    say(engine_summary("lifecycle", state, before, f"{verdicts.examples} runs of the state machine"))
+
+
+def replay_example(state: RunState, steps: Sequence[dict[str, Any]], say: Say) -> None:
+    """Take the steps of one example again (a finding's `machine_steps`), on a fresh machine with shops of its
+    own, then its teardown; record what the model finds, as `run_lifecycle` does: `conformance replay`."""
+    before = Tally.of(state)
+    state.current_check = f"{CHECK}-1"
+    verdicts = Verdicts(state.client.deadline or math.inf, 0.0)
+    machine = LifecycleMachine(state, verdicts)
+    ended = (LifecycleViolation, HypothesisException)  # a violation is in `verdicts` before it is raised
+    try:
+        for step in steps:
+            machine.take(step)
+    except ended:
+        machine.teardown()  # in the handler: the example did not run to its end, no final check
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        machine.teardown()
+        verdicts.halt(f"the example's steps could not be taken again ({error!r})")
+    else:
+        with contextlib.suppress(*ended):
+            machine.teardown()  # the example's final check, as Hypothesis runs it
+    _record(state, verdicts)
+    say(engine_summary("lifecycle", state, before, f"{len(steps)} steps of one example, again"))
+
+
+def _record(state: RunState, verdicts: Verdicts) -> None:
+    """One finding per broken requirement, its shortest example; every requirement not-run if it halted."""
     for violation in verdicts.shortest.values():
         state.results.check(
             violation.requirement_id,
@@ -659,12 +762,14 @@ def run_lifecycle(state: RunState, say: Say) -> None:
             violation.actual,
             violation.exchanges,
             operation=violation.operation,
-            sequence=violation.exchanges,  # the shrunk example, from its clean start
+            # The shrunk example from its clean start, after the creates of other checks' records its answers
+            # showed (a list that leaks another shop's): `conformance replay` makes those, then takes the steps.
+            sequence=state.sequence(CHECK, violation.exchanges) or violation.exchanges,
+            machine_steps=violation.steps,
         )
     if verdicts.halted:
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, verdicts.halted)
-    say(engine_summary("lifecycle", state, before, f"{verdicts.examples} runs of the state machine"))
 
 
 ENGINE = WholeEngine("lifecycle state machine", COVERS, run_lifecycle, needs_writes=True)

@@ -151,7 +151,7 @@ class ResponseObserver:
                     f"the {reply.status} body matches the spec's schema for {reply.operation}",
                     "; ".join(errors),
                     reply,
-                    about=_listed_ids(errors, body),
+                    about=_listed_records(errors, body),
                 )
         if 400 <= reply.status < 500:
             body = reply.json_or_none()
@@ -196,14 +196,17 @@ class ResponseObserver:
         )
 
 
-def _listed_ids(errors: list[str], body: Any) -> tuple[str, ...]:
-    """The ids of the listed records that schema errors (`values/3/webHookType: ...`) are about."""
+def _listed_records(errors: list[str], body: Any) -> tuple[str, ...]:
+    """The ids and shops of the listed records that schema errors (`values/3/webHookType: ...`) are about: what
+    the finding's reproduction must make exist (a record's shop finds a create that stored it but never
+    answered)."""
     values = body.get("values") if isinstance(body, dict) else None
     if not isinstance(values, list):
         return ()
     at = {int(match[1]) for error in errors if (match := re.match(r"values/(\d+)", error))}
     records = [values[index] for index in sorted(at) if index < len(values) and isinstance(values[index], dict)]
-    return tuple(str(record["id"]) for record in records if isinstance(record.get("id"), str))
+    named = [record.get(field) for record in records for field in ("id", "shopId")]
+    return tuple(item for item in named if isinstance(item, str))
 
 
 def _describe(body: Any, reply: Reply) -> str:

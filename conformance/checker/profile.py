@@ -71,6 +71,7 @@ class RunOptions:
     require_complete: bool = default_of("require_complete")  # an `incomplete` verdict exits 3, not 0
     run_id: str | None = default_of("run_id")  # marks every record the run writes (`marks`); None: a fresh one
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (library use: replay)
+    machine_steps: tuple[dict[str, Any], ...] = ()  # the lifecycle takes these steps of one example (replay)
     concurrency: int = default_of("concurrency")  # requests in flight at most (`side_by_side`)
 
 

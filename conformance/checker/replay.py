@@ -3,7 +3,9 @@
 A finding is replayed from a clean start by the check that found it: a targeted scenario runs again alone (it
 creates the records it needs in the run's shops, sends its requests, judges the answers and deletes what it
 created); a finding of the every-answer checks replays the check whose request got that answer; a finding of
-the lifecycle state machine replays that engine with the report's seed, which draws the same sequences again.
+the lifecycle state machine takes its example's steps again (`machine_steps`: the machine's rules and their
+arguments, on a fresh machine with the model judging), after making again the records of other checks that its
+answers showed; from a report without them, it reruns that engine with the report's seed.
 A finding of a Schemathesis check replays its sequence (report.json's `sequence`: the case, the cases it derives
 from, the anchor record's create where it names it), ids captured again from the answers; the failure shows
 again when the failing request gets the status the run saw (and, for HTTP-05, the same `Allow`). Exit 1 when
@@ -87,6 +89,8 @@ def replay(report: dict[str, Any], finding: dict[str, Any], target: dict[str, An
     read_only = bool(report.get("run", {}).get("options", {}).get("read_only"))
     if finding["check"].startswith("schemathesis") and finding.get("sequence"):
         return replay_sequence(finding, target, _same_answer, read_only)
+    if _engine_check("lifecycle", finding["check"]) and finding.get("machine_steps"):
+        return rerun_after_setup(report, finding, target, read_only)
     verdict = rerun(report, finding, target)
     if verdict.exit_code == ExitCode.NONCONFORMANT or finding["check"] != ResponseObserver.check:
         return verdict
@@ -129,6 +133,7 @@ def rerun(report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any
         engines=chosen,
         checks=checks,
         read_only=bool(run_facts.get("options", {}).get("read_only")),  # a read-only run's replay writes nothing
+        machine_steps=tuple(finding.get("machine_steps") or ()) if engine is not None else (),
     )
     outcome = run(options, target)
     entry = outcome.results.by_id[requirement_id]
@@ -153,56 +158,124 @@ def _engine_check(engine_name: str, check: str) -> bool:
 Judge = Callable[[str, Exchange, str, Reply], ReplayVerdict]  # requirement, the run's step, path, the answer now
 
 
+class SequenceSender:
+    """Sends a finding's steps as a clean start needs them: keys from the environment, the records the steps
+    create and the records their answers list named by the ids the answers give now (`captures`); deletes, at
+    `close`, what it created (with the keys that created it)."""
+
+    def __init__(self, finding: dict[str, Any], target: dict[str, Any], read_only: bool) -> None:
+        profile = make_profile(target)
+        self.keys = {"${" + variable + "}": value for value, variable in profile.secrets().items()}
+        self.steps = [step_of(item) for item in finding.get("sequence") or ()]
+        self.plan = captures(self.steps)
+        self.ids: dict[str, str] = {}  # the run's record id -> the replay's
+        self.made: list[tuple[str, dict[str, str]]] = []  # the replay's records and the key headers that made them
+        self.client = TargetClient(profile, read_only=read_only)
+
+    def send(self, index: int, shows: bool = False) -> tuple[str, Reply | None]:
+        """Send step `index`: the path it went to now, and the answer (None where the run got none either and
+        this step does not show the failure); TransportError, WriteRefused; KeysRejected."""
+        step = self.steps[index]
+        headers = {name: _replaced(value, self.keys) for name, value in step.request_headers.items()}
+        path = _replaced(step.url[len(base_of(step.url)) :], self.ids) or ""
+        body = unpacked(step.packed_body) if step.packed_body else _replaced(step.full_request_body, self.ids)
+        operation = CONTRACT.operation_at(step.method, urlsplit(path).path)  # the path without its query
+        try:
+            reply = self.client.call(
+                step.method, path, identity=KEYLESS, headers=headers, data=body, operation=operation, observed=False
+            )
+        except TransportError:
+            if step.status is None and not shows:  # a create whose answer the run never got either
+                return path, None
+            raise
+        if reply.status in (401, 403) and step.status not in (401, 403):
+            raise KeysRejected(f"cannot tell: the target rejected the keys ({reply.status})")
+        return path, reply
+
+    def capture(self, index: int, reply: Reply) -> str | None:
+        """Take the ids step `index`'s answer gives (`captures`); what is missing, in words (None: all there)."""
+        for record_id, position in self.plan.get(index, []):
+            now = _id_in(reply, position)
+            if now is None:
+                return f"{self.steps[index].method} answered {reply.status}, the run saw {self.steps[index].status}"
+            self.ids[record_id] = now
+            if position is None:
+                headers = {
+                    name: _replaced(value, self.keys) for name, value in self.steps[index].request_headers.items()
+                }
+                self.made.append((now, {name: value for name, value in headers.items() if value in self.keys.values()}))
+        return None
+
+    def close(self) -> None:
+        for record_id, headers in reversed(self.made):
+            with contextlib.suppress(TransportError):
+                self.client.call("DELETE", item_path(record_id), identity=KEYLESS, headers=headers, observed=False)
+        self.client.close()
+
+
+class KeysRejected(Exception):
+    """The target rejected keys that the run's step got past: the replay cannot tell."""
+
+
+KEYLESS = Credentials(None, None)  # a step's own headers carry the keys it sent
+
+
 def replay_sequence(
     finding: dict[str, Any], target: dict[str, Any], judge: Judge, read_only: bool = False
 ) -> ReplayVerdict:
-    """Send the finding's sequence from a clean start, the records it creates and the records its answers list
-    named by the ids the answers give now; judge the last request that showed the failure; delete what the
-    replay created (with the keys that created it). A read-only run's finding sends no write (cannot tell)."""
-    profile = make_profile(target)
-    keys = {"${" + variable + "}": value for value, variable in profile.secrets().items()}
-    steps = [step_of(item) for item in finding["sequence"]]
+    """Send the finding's sequence from a clean start (`SequenceSender`); judge the requests that showed the
+    failure (the last one decides). A read-only run's finding sends no write (cannot tell)."""
     shown = [index for index, item in enumerate(finding["sequence"]) if item["shows"]]
-    plan = captures(steps)
-    ids: dict[str, str] = {}  # the run's record id -> the replay's
-    made: list[tuple[str, dict[str, str]]] = []  # the replay's records and the key headers that created them
-    client = TargetClient(profile, read_only=read_only)
-    keyless = Credentials(None, None)  # the step's own headers carry the keys it sent
     verdict = ReplayVerdict(ExitCode.INCOMPLETE, "cannot tell: the sequence shows no failing request")
+    sender = SequenceSender(finding, target, read_only)
     try:
-        for index, step in enumerate(steps):
-            headers = {name: _replaced(value, keys) for name, value in step.request_headers.items()}
-            path = _replaced(step.url[len(base_of(step.url)) :], ids)
-            body = unpacked(step.packed_body) if step.packed_body else _replaced(step.full_request_body, ids)
-            operation = CONTRACT.operation_at(step.method, urlsplit(path).path)  # the path without its query
-            reply = client.call(
-                step.method, path, identity=keyless, headers=headers, data=body, operation=operation, observed=False
-            )
-            if reply.status in (401, 403) and step.status not in (401, 403):
-                return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: the target rejected the keys ({reply.status})")
+        for index, step in enumerate(sender.steps):
+            path, reply = sender.send(index, shows=index in shown)
+            if reply is None:
+                continue
             if index in shown:
                 verdict = judge(finding["requirement"], step, path, reply)
-            for record_id, position in plan.get(index, []):
-                now = _id_in(reply, position)
-                if now is None:  # a request that showed the failure and now answers otherwise: fixed
-                    if index in shown and verdict.exit_code == ExitCode.CONFORMANT:
-                        return verdict
-                    said = f"{step.method} {path} answered {reply.status}, the run saw {step.status}"
-                    return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: no record to go on with ({said})")
-                ids[record_id] = now
-                if position is None:
-                    made.append((now, {name: value for name, value in headers.items() if value in keys.values()}))
-    except TransportError as error:
+            missing = sender.capture(index, reply)
+            if missing is not None:  # a request that showed the failure and now answers otherwise: fixed
+                if index in shown and verdict.exit_code == ExitCode.CONFORMANT:
+                    return verdict
+                return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: no record to go on with ({missing})")
+    except (KeysRejected, TransportError, WriteRefused) as error:
+        return cannot_tell(error)
+    finally:
+        sender.close()
+    return verdict
+
+
+def rerun_after_setup(
+    report: dict[str, Any], finding: dict[str, Any], target: dict[str, Any], read_only: bool
+) -> ReplayVerdict:
+    """A lifecycle finding: make again the records of other checks that its answers showed (its sequence's
+    steps that did not show the failure: the machine's own example is its evidence, every request of it), take
+    its example's steps again on a fresh machine (`machine_steps`), delete those records."""
+    setup = [index for index, item in enumerate(finding.get("sequence") or ()) if not item["shows"]]
+    sender = SequenceSender(finding, target, read_only)
+    try:
+        for index in setup:
+            _path, reply = sender.send(index)
+            missing = None if reply is None else sender.capture(index, reply)
+            if missing is not None:
+                return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: no record to go on with ({missing})")
+        return rerun(report, finding, target)
+    except (KeysRejected, TransportError, WriteRefused) as error:
+        return cannot_tell(error)
+    finally:
+        sender.close()
+
+
+def cannot_tell(error: KeysRejected | TransportError | WriteRefused) -> ReplayVerdict:
+    """Why a replay that had to stop cannot tell (exit 3): keys rejected, no answer, a write refused."""
+    if isinstance(error, TransportError):
         why = "target unreachable" if error.exchange.status is None else "no usable answer"
         return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {why}: {error}")
-    except WriteRefused as refused:
-        return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {refused}")
-    finally:
-        for record_id, headers in reversed(made):
-            with contextlib.suppress(TransportError):
-                client.call("DELETE", item_path(record_id), identity=keyless, headers=headers, observed=False)
-        client.close()
-    return verdict
+    if isinstance(error, KeysRejected):
+        return ReplayVerdict(ExitCode.INCOMPLETE, str(error))
+    return ReplayVerdict(ExitCode.INCOMPLETE, f"cannot tell: {error}")
 
 
 def _id_in(reply: Reply, position: int | None) -> str | None:

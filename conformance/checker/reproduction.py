@@ -26,6 +26,7 @@ BASE = "${CONFORMANCE_BASE_URL}"
 ID_FROM_ANSWER = r"""sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p'"""
 ANSWER_ID = re.compile(r'"id" *: *"([^"]*)"')  # the ids in an answer, in order, as NTH_ID_FROM_ANSWER finds them
 NTH_ID_FROM_ANSWER = r"""grep -o '"id" *: *"[^"]*"' | sed -n '{n}s/.*"\([^"]*\)"$/\1/p'"""
+SHOP_IN_BODY = re.compile(r'"shopId" *: *"([^"]*)"')  # the shops a JSON text names
 SHOWN = r"-w '\n<<< HTTP %{http_code}\n'"  # the status after the body, on its own line
 
 
@@ -66,11 +67,11 @@ def shell_script(finding: Reproducible) -> str:
         if taken:
             lines.append(f"WC_ANSWER=$({command} {SHOWN})")
             if shows:
-                lines.append('printf \'%s\\n\' "$WC_ANSWER"')
+                lines.append("printf '%s\\n' \"$WC_ANSWER\"")
             for record_id, position in taken:
                 name = f"WC_ID_{len(variables) + 1}"
                 pick = ID_FROM_ANSWER if position is None else NTH_ID_FROM_ANSWER.format(n=position + 1)
-                lines.append(f'{name}=$(printf \'%s\\n\' "$WC_ANSWER" | {pick})')
+                lines.append(f"{name}=$(printf '%s\\n' \"$WC_ANSWER\" | {pick})")
                 variables[record_id] = name
                 if position is None:
                     created.append((name, step))
@@ -243,3 +244,9 @@ def created_id(step: Exchange) -> str | None:
         return None
     made = body.get("id") if isinstance(body, dict) else None
     return made if isinstance(made, str) and made else None
+
+
+def unanswered_create(step: Exchange) -> bool:
+    """Whether the step is a create that got no answer, or a 5xx: the target may have stored its record all the
+    same, and only a list can show it (its id was never given)."""
+    return step.method == "POST" and (step.status is None or step.status >= 500)

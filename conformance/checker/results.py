@@ -42,6 +42,8 @@ class Finding:
     answering: str | None = None  # that request in words (`POST /webHooks with a body of 1.0 MiB`), where named
     # Every request the check sent up to the failure, from a clean start: the self-contained reproduction.
     sequence: list[Exchange] = field(default_factory=list, repr=False)
+    # A lifecycle finding's example as the machine's rules and their arguments (`lifecycle.logged`).
+    machine_steps: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def signature(self) -> tuple[str, str, str]:
@@ -84,6 +86,7 @@ class Finding:
             "origin": self.origin or self.check,
             "script": shell_script(self) if self.sequence else None,
             "sequence": sequence_steps(self) if self.sequence else None,
+            "machine_steps": self.machine_steps,
         }
 
 
@@ -146,12 +149,14 @@ class Results:
         sequence: Sequence[Exchange] | None = None,
         origin: str | None = None,
         answering: str | None = None,
+        machine_steps: list[dict[str, Any]] | None = None,
     ) -> Finding | None:
         """Record one assertion of `check` about a requirement: exercised when `ok`; else a finding, returned, of
         what was `expected` and what came back (`actual`: a callable for words that cost to build), with the
         `exchanges` that show it (the request it is about first), that request's `operation`, the `sequence`
         that reproduces it from a clean start, and, for a check that sees every answer, the check whose request
-        got the answer (`origin`) and that request in words (`answering`)."""
+        got the answer (`origin`) and that request in words (`answering`); for the lifecycle machine, the
+        example's rules (`machine_steps`)."""
         if ok:
             self.exercised(requirement_id, check, operation)
             return None
@@ -159,6 +164,7 @@ class Results:
         finding = Finding(requirement_id, check, expected, said, list(exchanges), operation=operation, origin=origin)
         finding.answering = answering
         finding.sequence = list(sequence or ())
+        finding.machine_steps = machine_steps
         self.fail(finding)
         return finding
 

@@ -7,6 +7,7 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from conformance.checker import attribution
 from conformance.checker.budget import Budget
@@ -14,8 +15,9 @@ from conformance.checker.client import Reply, TargetClient
 from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import TargetProfile
-from conformance.checker.reproduction import created_id
+from conformance.checker.reproduction import SHOP_IN_BODY, created_id, unanswered_create
 from conformance.checker.results import Results
+from conformance.contract.facts import COLLECTION_PATH
 
 
 @dataclass
@@ -36,8 +38,12 @@ class RunState:
     # early leaves out every requirement whose checks had not all run, rather than count what it saw as a pass.
     unfinished: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (replay; empty: all)
+    machine_steps: tuple[dict[str, Any], ...] = ()  # the lifecycle takes these steps, not examples (replay)
     concurrency: int = 1  # requests in flight at most: checks of the run side by side (`side_by_side`)
     traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # scenario -> requests
+    # Every write the run sent (its operation and exchange), answered or not, as journaled before it went out,
+    # whichever engine sent it: the records a finding's answers show are made again from here (`sequence`).
+    writes: list[tuple[str | None, Exchange]] = field(default_factory=list)
     # Per engine: the requests its checks sent (`attribution.ENGINE`), for its own line in the console.
     sent_by_engine: Counter[str] = field(default_factory=Counter)
     _shops: Counter[str] = field(default_factory=Counter, repr=False)  # check -> shops it has made
@@ -78,27 +84,65 @@ class RunState:
         scenario that sent it (its reproduction's sequence)."""
         with self._lock:
             self.sent_by_engine[attribution.ENGINE.get()] += 1
-        if self.recording:
-            self.traffic[self.current_check].append(reply.exchange)
+            if self.recording:
+                self.traffic[self.current_check].append(reply.exchange)
 
     def sequence(self, check: str, evidence: list[Exchange], about: tuple[str, ...] = ()) -> list[Exchange]:
-        """What the scenario `check` sent so far, and any evidence it sent unobserved, after what earlier checks
-        of the run did to records the evidence's answers show or `about` names (their creates, updates, deletes):
-        the steps that reproduce a finding from a clean start (none for an engine's request: `conformance
-        replay` reruns the engine)."""
-        if check not in self.traffic:
+        """What the scenario `check` sent so far, and any evidence it sent unobserved, after the writes of the
+        run (journaled, by any engine) that made the records the failure needs and the check did not make: the
+        records its answers show or `about` names (ids and shops), and for a list of the whole company every
+        record live then; their creates, updates and deletes; and the creates that named no record but may have
+        stored one of a shop they show. The steps that reproduce a finding from a clean start; none for an
+        engine's own request that needs no record of another check (`conformance replay` reruns the engine)."""
+        with self._lock:  # checks side by side add to the traffic meanwhile
+            recorded = {name: list(steps) for name, steps in self.traffic.items()}
+        sent = recorded.get(check, [])
+        others = self.made_by_others([*sent, *evidence], evidence, about)
+        if check not in recorded and not others:
             return []
-        sent = list(self.traffic[check])
-        shown = " ".join([*(item.response_body or "" for item in evidence), *about])
-        earlier = [step for name, steps in self.traffic.items() if name != check for step in steps]
-        records = {made for step in earlier if (made := created_id(step)) is not None and made in shown}
-        writes = ("PUT", "DELETE")
-        others = [
-            step
-            for step in earlier
-            if created_id(step) in records or (step.method in writes and step.path().split("/")[-1] in records)
-        ]
         return others + sent + [item for item in evidence if not any(item is other for other in sent)]
+
+    def made_by_others(
+        self, mine: list[Exchange], evidence: list[Exchange], about: tuple[str, ...] = ()
+    ) -> list[Exchange]:
+        """The writes of the run (`sequence`) that made the records a failure shown by `evidence` needs, beyond
+        the requests `mine` of the check that saw it: the steps before its own in a clean start."""
+        with self._lock:  # checks side by side add to the journal meanwhile
+            journal = list(self.writes)
+        shown = " ".join([*(item.response_body or "" for item in evidence), *about])
+        shops = set(SHOP_IN_BODY.findall(shown)) | set(about)
+        creates = [step for operation, step in journal if operation == CREATE]
+
+        def theirs(step: Exchange) -> bool:
+            return not any(step is item for item in mine)
+
+        records = {made for step in creates if (made := created_id(step)) is not None and made in shown}
+        if any(_lists_the_company(item) for item in evidence):  # its answer depends on every record there
+            records |= _live(journal)
+        records -= {created_id(step) for step in mine}
+        # A create that named no record may have stored one all the same: one that got no answer (or a 5xx) in
+        # any shop the answers show; one refused with a 4xx in the shops of the records the failure is about.
+        made = [
+            step
+            for step in creates
+            if theirs(step)
+            and (
+                created_id(step) in records
+                or (unanswered_create(step) and _shop_of(step) in shops)
+                or (created_id(step) is None and _shop_of(step) in about)
+            )
+        ]
+        changed = [
+            step
+            for operation, step in journal
+            if operation in (UPDATE, DELETE) and _item_of(step) in records and theirs(step)
+        ]
+        return made + changed
+
+    def journal(self, operation: str | None, exchange: Exchange) -> None:
+        """A write about to be sent (a client intent), its exchange filled in as its answer comes."""
+        with self._lock:
+            self.writes.append((operation, exchange))
 
     def selected(self, covers: tuple[str, ...]) -> bool:
         """Whether --only/--skip leave any of these requirements in the run."""
@@ -163,3 +207,34 @@ def engine_summary(name: str, state: RunState, before: Tally, detail: str = "") 
     return f"{name}: {now.requests - before.requests} requests, {found}" + (f"; {detail}" if detail else "")
 
 
+def _shop_of(step: Exchange) -> str | None:
+    """The shop a create's request body names."""
+    found = SHOP_IN_BODY.search(step.full_request_body or step.request_body or "")
+    return found[1] if found else None
+
+
+CREATE, UPDATE, DELETE = "createWebHook", "updateWebHook", "deleteWebHook"
+
+
+def _item_of(step: Exchange) -> str:
+    """The record id an item path names (its last segment)."""
+    return urlsplit(step.url).path.rsplit("/", 1)[-1]
+
+
+def _lists_the_company(step: Exchange) -> bool:
+    """Whether the request lists the whole company (a GET of the collection without a shopId)."""
+    parts = urlsplit(step.url)
+    listed = step.method in ("GET", "HEAD") and parts.path.endswith(COLLECTION_PATH)
+    return listed and "shopId" not in parse_qs(parts.query)
+
+
+def _live(journal: list[tuple[str | None, Exchange]]) -> set[str]:
+    """The records the journaled writes left live: created and not deleted since (as far as the answers say)."""
+    live: set[str] = set()
+    for operation, step in journal:
+        made = created_id(step) if operation == CREATE else None
+        if made is not None:
+            live.add(made)
+        elif operation == DELETE and step.status is not None and (200 <= step.status < 300 or step.status == 404):
+            live.discard(_item_of(step))
+    return live

@@ -62,6 +62,7 @@ Watch = Callable[[ClientStats, Results], None]
 
 
 SWEEP_CHECK = "cleanup sweep"  # the check name of a finding about a record the cleanup's sweep found
+CLEANUP_CHECK = "cleanup"  # the check its requests are counted under (the every-answer checks judge them too)
 EVERY_ANSWER = "every-answer checks"  # the checks of every answer (`observer`): they finish only with the run
 
 
@@ -174,6 +175,7 @@ def _check(
     ledger = Ledger(mark)
     state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
     state.checks = options.checks
+    state.machine_steps = options.machine_steps
     state.concurrency = options.concurrency
     client.transport.limit_in_flight(options.concurrency)
     client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
@@ -210,6 +212,7 @@ def _check(
         outcome.notes += [f"{source}: {note}" for source, notes in results.notes.items() for note in notes]
         outcome.notes += [f"target: {note}" for note in client.notes()]
         say("cleaning up ...")
+        state.current_check = CLEANUP_CHECK  # what its deletes and lists get is judged too, and named after it
         client.resume_all()  # a delete may work where other requests did not; the ledger's tries are bounded too
         outcome.cleanup = ledger.clean_up(
             client,
@@ -232,6 +235,7 @@ def _check(
 def _sent_by(write: Write, state: RunState) -> Write:
     """A journaled write, marked with the check sending it (a finding of the sweep about it names that check)."""
     write.origin = state.current_check
+    state.journal(write.operation, write.exchange)
     return write
 
 
@@ -321,7 +325,7 @@ def _not_the_api(reply: Reply, base_url: str) -> str | None:
     hint = "it should end before /api/v1/..."
     path = urlsplit(base_url).path
     if "/api/v1" in path:
-        hint += f" (drop {path[path.index('/api/v1'):]!r} from it)"
+        hint += f" (drop {path[path.index('/api/v1') :]!r} from it)"
     return f"not the API at {base_url}: {seen}; check --base-url: {hint}"
 
 

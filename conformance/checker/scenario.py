@@ -107,9 +107,13 @@ class Probe:
 
     def read(self, webhook_id: str, identity: Credentials | None = None) -> dict[str, Any] | None:
         """The record as GET returns it, or None when it does not answer 200 with an object."""
+        return self.look(webhook_id, identity)[0]
+
+    def look(self, webhook_id: str, identity: Credentials | None = None) -> tuple[dict[str, Any] | None, Reply]:
+        """`read`, and the answer it read (evidence for a finding about the record)."""
         reply = self.client.get(webhook_id, identity=identity)
         record = reply.json_or_none()
-        return record if reply.status == 200 and isinstance(record, dict) else None
+        return (record if reply.status == 200 and isinstance(record, dict) else None), reply
 
     def list_all(
         self, params: dict[str, Any] | None = None, page: int = MAX_LIST_LIMIT, limit_pages: int = 50

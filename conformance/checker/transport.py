@@ -113,6 +113,11 @@ def resume() -> None:
     _INTERRUPTED.clear()
 
 
+def interrupted() -> bool:
+    """Whether the run has been interrupted and has not yet resumed for its cleanup."""
+    return _INTERRUPTED.is_set()
+
+
 def raise_if_interrupted() -> None:
     """KeyboardInterrupt if the run has been interrupted and has not yet resumed for its cleanup."""
     if _INTERRUPTED.is_set():

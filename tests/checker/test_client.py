@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from hostile.server import Drop, Hang, HostileServer, Request, Trickle, always
+from hostile.server import Answer, Drop, Hang, HostileServer, Request, Trickle, always
 
 from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
 from conformance.checker.profile import TargetProfile
@@ -163,6 +163,24 @@ def test_an_operation_that_keeps_getting_no_answer_is_no_longer_sent(hostile_ser
     with pytest.raises(TransportError):
         client.list()
     assert len(server.requests) == GIVE_UP_AFTER + 1
+
+
+def test_an_operation_that_drops_now_and_then_is_still_sent(hostile_server) -> None:
+    """Only requests in a row without an answer silence an operation: one answer between drops starts the count
+    again (side by side, a few drops here and there would otherwise stop a run's deletes)."""
+    listed = Answer(200, b'{"values": [], "skip": 0, "limit": 100, "total": 0}', {"Content-Type": "application/json"})
+    server = hostile_server(lambda request: Drop() if request.number % 2 == 0 else listed)
+    client = _client(server.base_url)
+
+    outcomes = []
+    for _ in range(4 * GIVE_UP_AFTER):
+        try:
+            outcomes.append(client.list().status)
+        except TransportError:
+            outcomes.append(None)
+
+    assert outcomes.count(None) >= GIVE_UP_AFTER and client.refusal("listWebHooks") is None
+    assert len(server.requests) == 4 * GIVE_UP_AFTER
 
 
 def test_an_answer_that_trickles_in_is_cut_after_its_time(hostile_server) -> None:

@@ -24,16 +24,24 @@ from hostile.server import Hang, HostileServer, Request
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 KEYS = {"x-api-key": DEMO_PARTNER_KEY, "Authorization": DEMO_DEVELOPER_KEY}
-SIGNALS = pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 REQUEST_TIMEOUT = 30  # seconds: a run that waited for the hanging request would take this long to stop
 STOPS_WITHIN = 10  # seconds from the signal to the end of the run, cleanup and reports included
 
 
-@SIGNALS
-def test_signal_mid_run_cleans_up_and_reports_an_error(start_reference, tmp_path: Path, signum: int) -> None:
+@pytest.mark.parametrize(
+    ("signum", "concurrency"),
+    [(signal.SIGINT, 4), (signal.SIGTERM, 4), (signal.SIGINT, 1), (signal.SIGINT, 8)],
+    ids=["SIGINT", "SIGTERM", "SIGINT-c1", "SIGINT-c8"],
+)
+def test_signal_mid_run_cleans_up_and_reports_an_error(
+    start_reference, tmp_path: Path, signum: int, concurrency: int
+) -> None:
+    """Mid-run, with every engine's threads busy (at concurrency above 1: engines, lanes and Schemathesis's
+    workers side by side)."""
     server = start_reference()
-    process = _start_run(tmp_path, "--base-url", server.base_url, "--budget", "deep")
+    process = _start_run(tmp_path, "--base-url", server.base_url, "--budget", "deep", "--concurrency", str(concurrency))
     _wait_for(lambda: _records(server.base_url) > 0, "the run never created a record")
+    time.sleep(1.5)  # into the thick of it: side by side, Schemathesis's workers are drawing and sending by now
 
     stopped_after = _signal(process, signum)
 

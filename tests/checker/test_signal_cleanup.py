@@ -40,34 +40,59 @@ SPAN = {"quick": (1.0, 8.0), "standard": (1.0, 90.0)}  # seconds after the start
 ENDS_WITHIN = 180  # seconds from the signal to the end of the run or the cleanup: hang detection only
 
 
-def moments(budget: str, signum: signal.Signals, count: int, *marks: pytest.MarkDecorator) -> list:
-    """`count` seeded random moments of a `budget` run, each with --shop-id or without in turn."""
+def moments(
+    budget: str, signum: signal.Signals, count: int, *marks: pytest.MarkDecorator, concurrency: tuple[int, ...] = (1,)
+) -> list:
+    """`count` seeded random moments of a `budget` run, each with --shop-id or without in turn, and at each of the
+    `concurrency` levels in turn (--shop-id makes any level one check at a time, so those moments pair with a
+    level that runs checks side by side)."""
     low, high = SPAN[budget]
     drawn = random.Random(f"{budget}:{signum.name}")
     name = f"{budget}-{signum.name}"
     after = [round(drawn.uniform(low, high), 2) for _ in range(count)]
     return [
-        pytest.param(budget, signum, seconds, index % 2 == 0, marks=marks, id=f"{name}-{index}")
+        pytest.param(
+            budget,
+            signum,
+            seconds,
+            index % 2 == 0,
+            concurrency[(index // 2) % len(concurrency)],
+            marks=marks,
+            id=f"{name}-{index}-c{concurrency[(index // 2) % len(concurrency)]}",
+        )
         for index, seconds in enumerate(after)
     ]
 
 
-QUICK = [*moments("quick", signal.SIGINT, 3), *moments("quick", signal.SIGKILL, 1)]
+QUICK = [
+    *moments("quick", signal.SIGINT, 4, concurrency=(4, 1)),
+    *moments("quick", signal.SIGKILL, 1, concurrency=(4,)),
+]
+# The campaign: at the default concurrency and at the most a remote target is advised (README), where an
+# interrupt must end every engine's threads (Schemathesis's workers, the lifecycle's lanes) as one thread.
 CAMPAIGN = [
-    *moments("standard", signal.SIGINT, 20, pytest.mark.slow),
-    *moments("standard", signal.SIGKILL, 5, pytest.mark.slow),
+    *moments("standard", signal.SIGINT, 20, pytest.mark.slow, concurrency=(4, 8)),
+    *moments("standard", signal.SIGKILL, 5, pytest.mark.slow, concurrency=(4, 8)),
 ]
 
 
-@pytest.mark.parametrize(("budget", "signum", "after", "in_shared_shop"), [*QUICK, *CAMPAIGN])
+@pytest.mark.parametrize(("budget", "signum", "after", "in_shared_shop", "concurrency"), [*QUICK, *CAMPAIGN])
 def test_nothing_of_the_run_is_left_after_a_signal(
-    start_reference, tmp_path: Path, budget: str, signum: signal.Signals, after: float, in_shared_shop: bool
+    start_reference,
+    tmp_path: Path,
+    budget: str,
+    signum: signal.Signals,
+    after: float,
+    in_shared_shop: bool,
+    concurrency: int,
 ) -> None:
     server = start_reference()
     before = _preexisting(server)
     run_id = f"sig{os.getpid()}x{int(after * 100)}"
     shop_args = ["--shop-id", SHARED_SHOP] if in_shared_shop else []
-    process = _start_run(tmp_path, server, "--budget", budget, "--run-id", run_id, *shop_args)
+    process = _start_run(
+        tmp_path, server, "--budget", budget, "--run-id", run_id, "--concurrency", str(concurrency), *shop_args
+    )
 
     time.sleep(after)
     process.send_signal(signum)

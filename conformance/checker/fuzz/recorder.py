@@ -1,5 +1,4 @@
-"""Event recording: `VerdictRecorder` turns Schemathesis's event stream into requirement results.
-"""
+"""Event recording: `VerdictRecorder` turns Schemathesis's event stream into requirement results."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from conformance.checker.evidence import Exchange
 from conformance.checker.fuzz.checks import CHECKS, CheckedExchange
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport, Unanswered
 from conformance.checker.run_state import RunState
-from conformance.checker.transport import Turn
+from conformance.checker.transport import Turn, interrupted
 from conformance.contract.request_rules import Break, RequestRules
 
 EVIDENCE_PER_FINDING = 4  # exchanges kept per finding: the failing one and what led to it
@@ -72,10 +71,13 @@ class VerdictRecorder:
         """Consume the events until the engine finishes (stopping it at the deadline); the stop reason. `probes`
         are the turns of the rate limit that its start-up probes went out in: finished with its probing phase."""
         stop_reason = None
-        interrupted = False
+        stopping = False  # an interrupt was seen
         for event in stream:
             if time.monotonic() > deadline and not self.stopped_early:
                 self.stopped_early = True
+                stream.stop()
+            if interrupted() and not stopping:  # Ctrl-C in another thread: no new test of its workers starts
+                stopping = True
                 stream.stop()
             if self.state.client.stopped_answering and not self.target_silent:
                 self.target_silent = True
@@ -92,14 +94,15 @@ class VerdictRecorder:
             elif isinstance(event, events.NonFatalError):
                 self._errors[str(event.value).splitlines()[0][:200] if str(event.value) else event.label] += 1
             elif isinstance(event, events.Interrupted):
-                interrupted = True
+                stopping = True
                 stream.stop()  # a worker thread was interrupted: the other phases must not start
             elif isinstance(event, events.EngineFinished):
                 stop_reason = event.stop_reason
         for message, count in self._errors.items():
             self.state.results.notes["schemathesis"].append(f"{message} (x{count})")
         self.errors = sum(self._errors.values())
-        if interrupted and not self.stopped_early:  # our own stop at the deadline is not the user's Ctrl-C
+        # Our own stop at the deadline is not the user's Ctrl-C.
+        if (stopping or interrupted()) and not self.stopped_early:
             raise KeyboardInterrupt
         return stop_reason
 
@@ -151,7 +154,8 @@ class VerdictRecorder:
 
     def _sequence(self, recorder: ScenarioRecorder, case_id: str, evidence: list[Exchange]) -> list[Exchange]:
         """The requests a finding needs from a clean start: the cases the failing one derives from (root first),
-        then the evidence, after the anchor record's create where any of them names the anchor."""
+        then the evidence, after the anchor record's create where any of them names the anchor, and after the
+        writes of other checks that made records the answers need (`RunState.made_by_others`)."""
         ancestors: list[Exchange] = []
         parent = recorder.cases[case_id].parent_id if case_id in recorder.cases else None
         while parent is not None and parent in recorder.cases:
@@ -162,7 +166,8 @@ class VerdictRecorder:
         anchor, create = self.transport.anchor, self.transport.anchor_create
         if anchor is not None and create is not None and any(anchor in step.url for step in steps):
             steps.insert(0, create)
-        return steps
+        # Records of other checks the answers show (or, for a list of the whole company, every record then).
+        return [*self.state.made_by_others(steps, evidence), *steps]
 
     def _evidence(self, seen: CheckedExchange, recorder: ScenarioRecorder, case_id: str) -> list[Exchange]:
         """The failing exchange, after what led to it: the case it derives from and related cases."""

@@ -35,15 +35,16 @@ def read_and_update_agree(probe: Probe) -> None:
     webhook_id = created["id"]
     # The record as read is the baseline from here on: a create answer that is incomplete or wrong is
     # CREATE-01's or CREATE-04's failure, not an update's.
-    before = expect_read_as_written(probe, webhook_id, created, "after its create") or created
+    baseline, looked = expect_read_as_written(probe, webhook_id, created, "after its create")
+    before = baseline or created
 
     time.sleep(0.005)  # UPDATE-03 promises the target at least 2 ms between the two writes
     changes = changed_client_fields(probe, before)
     reply = probe.client.update(webhook_id, {**before, **changes})
-    updated = expect_update_answer(probe, before, changes, reply)
+    updated = expect_update_answer(probe, before, changes, reply, looked if baseline else None)
     if updated is None:
         return
-    read = expect_read_as_written(probe, webhook_id, updated, "after its update")
+    read, _ = expect_read_as_written(probe, webhook_id, updated, "after its update")
     probe.expect(
         "UPDATE-01",
         read is not None and as_written(updated, read),
@@ -54,9 +55,11 @@ def read_and_update_agree(probe: Probe) -> None:
     expect_server_fields_ignored(probe, webhook_id, read or updated)
 
 
-def expect_read_as_written(probe: Probe, webhook_id: str, written: dict[str, Any], when: str) -> dict[str, Any] | None:
+def expect_read_as_written(
+    probe: Probe, webhook_id: str, written: dict[str, Any], when: str
+) -> tuple[dict[str, Any] | None, Reply]:
     """READ-01: a GET answers 200 with every field that the last write answered, unchanged; returns the GET's
-    record. (Fields the write's answer left out are the write's failure, not the read's.)"""
+    record and its answer. (Fields the write's answer left out are the write's failure, not the read's.)"""
     reply = probe.client.get(webhook_id)
     read = reply.json_or_none() if reply.status == 200 else None
     probe.expect(
@@ -66,7 +69,7 @@ def expect_read_as_written(probe: Probe, webhook_id: str, written: dict[str, Any
         lambda: f"{reply.status} with {differences(written, read)}",
         reply,
     )
-    return read if isinstance(read, dict) else None
+    return (read if isinstance(read, dict) else None), reply
 
 
 def as_written(written: dict[str, Any], read: dict[str, Any]) -> bool:
@@ -75,9 +78,11 @@ def as_written(written: dict[str, Any], read: dict[str, Any]) -> bool:
 
 
 def expect_update_answer(
-    probe: Probe, before: dict[str, Any], changes: dict[str, Any], reply: Reply
+    probe: Probe, before: dict[str, Any], changes: dict[str, Any], reply: Reply, read_before: Reply | None = None
 ) -> dict[str, Any] | None:
-    """UPDATE-01 to UPDATE-04 on the answer to a PUT of `changes` over `before`; returns the answered record."""
+    """UPDATE-01 to UPDATE-04 on the answer to a PUT of `changes` over `before`; returns the answered record.
+    `read_before`: the GET that gave `before`, shown beside the PUT where `modified` did not grow (the two
+    values side by side, in the report and in the reproduction's output)."""
     if not probe.expect_status("UPDATE-01", reply, 200, "a valid update of a live record"):
         return None
     updated = reply.json_or_none()
@@ -101,6 +106,7 @@ def expect_update_answer(
         f"modified greater than {old!r} after an update",
         f"modified is {new!r}",
         reply,
+        *([read_before] if read_before is not None else []),
     )
     probe.expect(
         "UPDATE-04",
