@@ -96,7 +96,7 @@ class LifecycleViolation(Exception):
         self.actual = actual
         self.exchanges = exchanges
         self.operation = operation  # the operationId of the request whose answer broke the model
-        self.steps = steps or []  # the example's rules as data (`MachineSteps`): what `conformance replay` takes
+        self.steps = steps or []  # the example's rules as data (`logged`): what `conformance replay` takes again
 
 
 @dataclass
