@@ -83,10 +83,14 @@ def not_run(results: Results, covers: Iterable[str], reason: str) -> None:
 
 
 def checker_error(state: RunState, covers: Iterable[str], name: str, error: Exception) -> None:
-    """An unexpected error inside the checker: its requirements are not-run, and the report says why."""
+    """An unexpected error inside the checker: its requirements are not-run, whatever other checks saw of them
+    (this check's part did not all run: never a pass on the strength of the rest), except a failure, which
+    stands; and the report says why."""
     where = traceback.extract_tb(error.__traceback__)[-1]
     message = f"internal error in {name}: {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
-    not_run(state.results, covers, message)
+    for requirement_id in covers:
+        if state.results.status(requirement_id) != "failed":
+            state.results.leave_out(requirement_id, message)
     state.results.notes["checker"].append(message)
 
 

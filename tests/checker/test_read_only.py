@@ -87,6 +87,26 @@ def test_a_scenario_that_promises_to_read_only_but_writes_is_a_checker_error(ref
     assert "internal error in sneaky: WriteRefused" in (results.by_id["LIST-06"].not_run_reason or "")
 
 
+def test_a_check_that_breaks_leaves_its_requirements_not_run_even_where_others_passed_them(
+    reference_server: RunningServer,
+) -> None:
+    """An internal error in one check: a requirement another check passed is not-run all the same (the broken
+    check's part of it never ran: no pass on the strength of the rest); one that failed stays failed."""
+    profile = make_profile(_target(reference_server))
+    results = Results(seed=1)
+    state = RunState(profile, TargetClient(profile), results, BUDGETS["quick"], 1, RunMark("test"))
+    results.check("LIST-06", "another", True, "a pass", "it passed")
+    results.check("LIST-02", "another", False, "a total", "another total")
+
+    def broken(probe: Any) -> None:
+        raise ValueError("a bug of the checker")
+
+    run_scenario(state, Scenario("broken", ("LIST-06", "LIST-02"), broken, writes=False))
+    assert results.status("LIST-06") == "not-run"
+    assert "internal error in broken" in (results.by_id["LIST-06"].not_run_reason or "")
+    assert results.status("LIST-02") == "failed"
+
+
 def test_the_cli_read_only_flag_sends_no_write_and_says_so_in_the_report(
     reference_server: RunningServer, tmp_path: Path
 ) -> None:
