@@ -64,19 +64,21 @@ def handle(args: argparse.Namespace) -> int:
             return _config_error(error, flags)
         with console:
             outcome: RunOutcome = run(options, merged, console.say, console.watch)
+        for signum in previous:  # the run is over and cleaned up: a late Ctrl-C does not cut its reports short
+            signal.signal(signum, _after_the_run)
+        try:
+            path = write_reports(outcome, options.report_dir)
+        except OSError as problem:
+            print(f"conformance: error: cannot write the reports into {options.report_dir}: {problem}", file=sys.stderr)
+            return int(ExitCode.USAGE)
+        if outcome.exit_code == ExitCode.USAGE:
+            print(f"conformance: error: {outcome.error}", file=sys.stderr)
+            return int(outcome.exit_code)
+        _summarise(outcome, path, console, quiet=args.quiet)
+        return int(outcome.exit_code)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    try:
-        path = write_reports(outcome, options.report_dir)
-    except OSError as problem:
-        print(f"conformance: error: cannot write the reports into {options.report_dir}: {problem}", file=sys.stderr)
-        return int(ExitCode.USAGE)
-    if outcome.exit_code == ExitCode.USAGE:
-        print(f"conformance: error: {outcome.error}", file=sys.stderr)
-        return int(outcome.exit_code)
-    _summarise(outcome, path, console, quiet=args.quiet)
-    return int(outcome.exit_code)
 
 
 def _config_error(error: ConfigError, flags: dict[str, Any]) -> int:
@@ -118,6 +120,11 @@ def _interrupt(signum: int, frame: Any) -> None:
     still cleans up and writes the reports."""
     interrupt()
     raise KeyboardInterrupt
+
+
+def _after_the_run(signum: int, frame: Any) -> None:
+    """Ctrl-C or SIGTERM once the run has ended and cleaned up: its reports and verdict line take a moment and
+    are written all the same (the verdict is the run's: nothing was left unchecked by the signal)."""
 
 
 def _summarise(outcome: Any, path: Path, console: RunConsole, *, quiet: bool) -> None:
