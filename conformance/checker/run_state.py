@@ -13,6 +13,7 @@ from conformance.checker import attribution
 from conformance.checker.budget import Budget
 from conformance.checker.client import Reply, TargetClient
 from conformance.checker.evidence import Exchange
+from conformance.checker.ledger import Write
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import TargetProfile
 from conformance.checker.reproduction import SHOP_IN_BODY, created_id, unanswered_create
@@ -41,9 +42,9 @@ class RunState:
     machine_steps: tuple[dict[str, Any], ...] = ()  # the lifecycle takes these steps, not examples (replay)
     concurrency: int = 1  # requests in flight at most: checks of the run side by side (`side_by_side`)
     traffic: dict[str, list[Exchange]] = field(default_factory=lambda: defaultdict(list))  # scenario -> requests
-    # Every write the run sent (its operation and exchange), answered or not, as journaled before it went out,
-    # whichever engine sent it: the records a finding's answers show are made again from here (`sequence`).
-    writes: list[tuple[str | None, Exchange]] = field(default_factory=list)
+    # Every write the run sent, answered or not, as the ledger journaled it before it went out, whichever engine
+    # sent it (the ledger's own list): the records a finding's answers show are made again from here.
+    writes: list[Write] = field(default_factory=list)
     # Per engine: the requests its checks sent (`attribution.ENGINE`), for its own line in the console.
     sent_by_engine: Counter[str] = field(default_factory=Counter)
     _shops: Counter[str] = field(default_factory=Counter, repr=False)  # check -> shops it has made
@@ -107,8 +108,7 @@ class RunState:
     ) -> list[Exchange]:
         """The writes of the run (`sequence`) that made the records a failure shown by `evidence` needs, beyond
         the requests `mine` of the check that saw it: the steps before its own in a clean start."""
-        with self._lock:  # checks side by side add to the journal meanwhile
-            journal = list(self.writes)
+        journal = [(write.operation, write.exchange) for write in list(self.writes)]  # a copy: others append
         shown = " ".join([*(item.response_body or "" for item in evidence), *about])
         shops = set(SHOP_IN_BODY.findall(shown)) | set(about)
         creates = [step for operation, step in journal if operation == CREATE]
@@ -138,11 +138,6 @@ class RunState:
             if operation in (UPDATE, DELETE) and _item_of(step) in records and theirs(step)
         ]
         return made + changed
-
-    def journal(self, operation: str | None, exchange: Exchange) -> None:
-        """A write about to be sent (a client intent), its exchange filled in as its answer comes."""
-        with self._lock:
-            self.writes.append((operation, exchange))
 
     def selected(self, covers: tuple[str, ...]) -> bool:
         """Whether --only/--skip leave any of these requirements in the run."""

@@ -176,6 +176,7 @@ def _check(
     state = RunState(profile, client, results, budget, seed, mark, spec, options.only, options.skip)
     state.checks = options.checks
     state.machine_steps = options.machine_steps
+    state.writes = ledger.writes  # one journal of the run's writes: the ledger's
     state.concurrency = options.concurrency
     client.transport.limit_in_flight(options.concurrency)
     client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
@@ -235,7 +236,6 @@ def _check(
 def _sent_by(write: Write, state: RunState) -> Write:
     """A journaled write, marked with the check sending it (a finding of the sweep about it names that check)."""
     write.origin = state.current_check
-    state.journal(write.operation, write.exchange)
     return write
 
 
