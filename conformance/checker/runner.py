@@ -49,7 +49,7 @@ from conformance.checker.run_state import RunState
 from conformance.checker.scenario import Probe
 from conformance.checker.scenarios import second_key_covers
 from conformance.checker.side_by_side import run_side_by_side
-from conformance.checker.transport import raise_if_interrupted
+from conformance.checker.transport import cleanup_first, raise_if_interrupted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.contract.catalogue import catalogue
 from conformance.contract.facts import ContractFacts
@@ -215,13 +215,14 @@ def _check(
         say("cleaning up ...")
         state.current_check = CLEANUP_CHECK  # what its deletes and lists get is judged too, and named after it
         client.resume_all()  # a delete may work where other requests did not; the ledger's tries are bounded too
-        outcome.cleanup = ledger.clean_up(
-            client,
-            [who for who in (profile.primary, profile.second) if who],
-            user_shops=profile.shop_ids,
-            keep=frozenset(str(item.get("id")) for records in state.preexisting.values() for item in records),
-            workers=state.concurrency,  # deletes of records of their own: no check counts anything any more
-        )
+        with cleanup_first():  # a signal at the end of the run waits for it
+            outcome.cleanup = ledger.clean_up(
+                client,
+                [who for who in (profile.primary, profile.second) if who],
+                user_shops=profile.shop_ids,
+                keep=frozenset(str(item.get("id")) for records in state.preexisting.values() for item in records),
+                workers=state.concurrency,  # deletes of records of their own: no check counts anything any more
+            )
         outcome.notes += [f"cleanup: {note}" for note in outcome.cleanup.notes]
         _stored_unannounced(state, outcome.cleanup)
         if stopped is not None:  # after the cleanup, whose answers the every-answer checks judge too

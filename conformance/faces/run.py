@@ -11,7 +11,7 @@ from typing import Any
 from conformance.checker.evidence import Redactor
 from conformance.checker.options import ConfigError, resolve_options
 from conformance.checker.profile import make_options
-from conformance.checker.transport import interrupt
+from conformance.checker.transport import defer_interrupt, interrupt
 from conformance.checker.verdict import ExitCode
 from conformance.faces.console import RunConsole
 from conformance.faces.flags import add_run_arguments
@@ -117,7 +117,9 @@ def report_dir_of(argv: list[str]) -> Path:
 
 def _interrupt(signum: int, frame: Any) -> None:
     """Ctrl-C or SIGTERM: cut the requests in flight (one may hang in another thread), then stop the run, which
-    still cleans up and writes the reports."""
+    still cleans up and writes the reports. During the cleanup the first one waits for it to end."""
+    if defer_interrupt():
+        return
     interrupt()
     raise KeyboardInterrupt
 

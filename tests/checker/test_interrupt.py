@@ -21,6 +21,7 @@ import pytest
 import requests
 from hostile.server import Hang, HostileServer, Request
 
+from conformance.checker.transport import cleanup_first, defer_interrupt
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 KEYS = {"x-api-key": DEMO_PARTNER_KEY, "Authorization": DEMO_DEVELOPER_KEY}
@@ -133,3 +134,15 @@ def _wait_for(condition: Callable[[], bool], failure: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(failure)
+
+
+def test_the_first_signal_during_the_cleanup_waits_for_it_and_a_second_stops_it() -> None:
+    """A Ctrl-C that comes while the run deletes its records must not leave them behind (the signal campaign
+    found records left by a signal at the end of a quick run); a second one still ends a cleanup that hangs."""
+    assert not defer_interrupt()  # mid-run: the run stops at once
+    with cleanup_first():
+        assert defer_interrupt()
+        assert not defer_interrupt()
+    with cleanup_first():  # each cleanup counts its own
+        assert defer_interrupt()
+    assert not defer_interrupt()
