@@ -244,8 +244,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         """POST a valid body: the answer is the stored record, echoing the client fields (CREATE-01 to -03)."""
         sent = self._client_fields(choice)
         reply = self._send(self.client.create, sent)
-        self.orders.clear()
-        self.fresh.clear()
+        self._wrote()
         record = self._expect_record("CREATE-01", reply, {200, 201}, "a valid create body")
         self.to_delete.add(record["id"])
         self.made.append(record["id"])
@@ -292,8 +291,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         sent = self._client_fields(choice)
         self._pause_before_writing(record_id)
         reply = self._send(self.client.update, record_id, {**before, **sent})
-        self.orders.clear()
-        self.fresh.clear()
+        self._wrote()
         self.written[record_id] = time.monotonic()
         record = self._expect_record("UPDATE-01", reply, {200}, "a valid full update")
         stored = _client_part(record)
@@ -463,8 +461,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         `after`: the records deleted since all others were last seen unchanged; a 404 now means one of those
         deletes took this record along (DELETE-04)."""
         reply = self._send(self.client.delete, record_id)
-        self.orders.clear()
-        self.fresh.clear()
+        self._wrote()
         if after and reply.status == 404:
             self._expect(
                 "DELETE-04",
@@ -602,6 +599,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         return self.orders[key]
 
     # -- talking to the target ----------------------------------------------------------------------------
+
+    def _wrote(self) -> None:
+        """A write went out: list orders and reads seen so far may no longer hold."""
+        self.orders.clear()
+        self.fresh.clear()
 
     # -- the example as data -------------------------------------------------------------------------------
 

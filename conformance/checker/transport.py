@@ -113,7 +113,7 @@ def resume() -> None:
     _INTERRUPTED.clear()
 
 
-_CLEANUP_SIGNALS: list[int] = []  # the interrupts that came during the cleanup under way
+_CLEANUP_SIGNALS = [0]  # how many interrupts came during the cleanup under way
 _CLEANING_UP = threading.Event()
 
 
@@ -121,7 +121,7 @@ _CLEANING_UP = threading.Event()
 def cleanup_first() -> Iterator[None]:
     """The run's cleanup: the first Ctrl-C or SIGTERM that comes meanwhile waits for it (`defer_interrupt`), so a
     signal at the end of a run cannot leave its records behind; a second one still stops it."""
-    _CLEANUP_SIGNALS.clear()
+    _CLEANUP_SIGNALS[0] = 0
     _CLEANING_UP.set()
     try:
         yield
@@ -133,8 +133,8 @@ def defer_interrupt() -> bool:
     """Whether an interrupt that comes now waits for the cleanup under way (the first one during a cleanup)."""
     if not _CLEANING_UP.is_set():
         return False
-    _CLEANUP_SIGNALS.append(1)
-    return len(_CLEANUP_SIGNALS) == 1
+    _CLEANUP_SIGNALS[0] += 1
+    return _CLEANUP_SIGNALS[0] == 1
 
 
 def interrupted() -> bool:
