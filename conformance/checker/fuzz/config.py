@@ -5,6 +5,7 @@ and the contract's edge values mixed into generation.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 import schemathesis
@@ -52,6 +53,11 @@ EDGE_VALUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 EDGE_PROBABILITY = 0.25
+# Ids are never drawn from earlier answers (a list shows records that are not ours), so no operation needs
+# another's answers first: all of them run side by side, where Schemathesis would otherwise test the creates
+# before the operations on a record (two layers, one after the other).
+UNIT_PHASE = {"extra-data-sources": {"responses": False}, "operation-ordering": "none"}
+PHASES = ("examples", "coverage", "fuzzing", "stateful")  # Schemathesis's testing phases, in its order
 FUZZING_FACTOR = 2  # fuzzing examples per budget example: the phase that draws the edge values
 
 
@@ -73,11 +79,15 @@ def anchor_record(state: RunState) -> tuple[str, Exchange] | None:
     return (record["id"], reply.exchange) if created else None
 
 
-def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Config:
-    """Schemathesis's configuration for this run: target, keys, seed, budget, phases and checks.
+def engine_config(
+    state: RunState, phases: Iterable[str] = PHASES, mode: str = "all", workers: int = 1, anchor: str | None = None
+) -> schemathesis.Config:
+    """Schemathesis's configuration for this run: target, keys, seed, budget, checks, and the `phases` to run
+    (of `PHASES`).
 
     `anchor` is the id every generated update is sent to (see `anchor_record`).
     """
+    phases = frozenset(phases)
     budget = state.budget
     pinned = [{"include-operation-id": "updateWebHook", "parameters": {"webHookId": anchor}}] if anchor else []
     return schemathesis.Config.from_dict(
@@ -91,29 +101,28 @@ def engine_config(state: RunState, anchor: str | None = None) -> schemathesis.Co
             },
             # Operations side by side: each is generated from the seed on its own, so the same seed sends the
             # same requests to each operation whatever the number of workers.
-            "workers": state.workers,
+            "workers": workers,
             "request-timeout": state.profile.timeout,
             "continue-on-failure": True,  # a SHOULD failure must not hide a MUST failure of the same operation
             "cache": {"enabled": False},  # nothing replayed from, or written to, an earlier run's state
             "generation": {
-                "mode": "all",
+                "mode": mode,
                 "max-examples": budget.schema_examples,
                 "database": "none",
                 "no-shrink": budget.name == "quick",
             },
             "phases": {
-                # Ids are never drawn from earlier answers (a list shows records that are not ours): writes
-                # name a record only along the spec's links from this engine's own creates.
-                "examples": {"enabled": True, "extra-data-sources": {"responses": False}},
-                "coverage": {"enabled": True, "extra-data-sources": {"responses": False}},
+                # Writes name a record only along the spec's links from this engine's own creates (`UNIT_PHASE`).
+                "examples": {"enabled": "examples" in phases, **UNIT_PHASE},
+                "coverage": {"enabled": "coverage" in phases, **UNIT_PHASE},
                 "fuzzing": {
-                    "enabled": True,
-                    "extra-data-sources": {"responses": False},
+                    "enabled": "fuzzing" in phases,
+                    **UNIT_PHASE,
                     # Fuzzing is where the contract's edge values are drawn; give it room beyond the budget.
                     "generation": {"max-examples": FUZZING_FACTOR * budget.schema_examples},
                 },
                 "stateful": {
-                    "enabled": not state.client.read_only,  # its sequences start with a create
+                    "enabled": "stateful" in phases and not state.client.read_only,  # it starts with a create
                     "max-steps": max(2, budget.stateful_steps // 2),
                     # Shrinking a sequence replays it against the target again and again: up to 90 s of a
                     # standard run for one failed check. The lifecycle machine gives shrunk sequences.

@@ -4,7 +4,8 @@ Schemathesis 4 (its Python API) generates requests from `openapi/partner-webhook
 the spec's examples, coverage of every constraint's edges, random fuzzing in positive and negative mode
 (with the contract's edge values mixed in through fuzz dictionaries, `EDGE_VALUES`), and stateful
 sequences along the spec's links (create -> get / update / delete). Its built-in checks judge each answer;
-`CHECKS` says, for every one of them, which requirement its verdict is about, or why it is off.
+`CHECKS` says, for every one of them, which requirement its verdict is about, or why it is off. The phases
+run as Schemathesis engines of their own (`PARTS`), side by side with `--concurrency` above 1.
 
 The spec describes what a server that meets every MUST *and* SHOULD accepts, and its URL pattern is
 stricter still. So a request Schemathesis calls invalid is judged again by the contract's own rules
@@ -29,20 +30,58 @@ create.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import schemathesis
 from schemathesis.engine import StopReason
 from schemathesis.engine.run.probes import PROBES as START_UP_PROBES
 
 from conformance.checker.engine import RunAborted, Say, WholeEngine
-from conformance.checker.fuzz.checks import COVERS
+from conformance.checker.fuzz.checks import COVERS, OPERATION_GROUPS
 from conformance.checker.fuzz.config import anchor_record, engine_config, selected_operations, target_spec
 from conformance.checker.fuzz.hook import ENGINE_NAME, ObservedTransport, route_through
 from conformance.checker.fuzz.recorder import VerdictRecorder
 from conformance.checker.run_state import RunState, Tally, engine_summary
-from conformance.checker.side_by_side import quiet_random_state_notes, serialize_ast_parsing
+from conformance.checker.side_by_side import map_side_by_side
+from conformance.checker.transport import SAFE_METHODS
+from conformance.contract.facts import CONTRACT
 
 TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
+
+# Within one Schemathesis engine the phases run one after another, and one operation's coverage test is a
+# hundred requests in a row: across a network, every later phase waited for it. So Schemathesis runs as
+# engines of its own (`Part`): its coverage phase, split into the valid and the invalid cases, and its other
+# phases, side by side (one after another with one worker). Each is seeded alike and sends the same requests
+# whatever runs beside it.
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Schemathesis engine of the run: some of its phases, generating in `mode` (positive, negative, all)."""
+
+    phases: tuple[str, ...]
+    mode: str = "all"
+    # Schemathesis's own workers (its operations side by side), at most; never more than the run's. Each is a
+    # thread running Hypothesis: more of them than the network needs cost CPU (on loopback, 2 per coverage
+    # half made a quick run about 2 s faster than 5).
+    workers: int = 8
+
+    def workers_in(self, state: RunState) -> int:
+        return min(self.workers, state.workers)
+
+
+PARTS = (
+    Part(("coverage",), "positive", workers=2),
+    Part(("coverage",), "negative", workers=2),
+    Part(("examples", "fuzzing")),
+    Part(("stateful",)),
+)
+
+
+def parts_of_the_run(read_only: bool) -> list[Part]:
+    """Schemathesis's engines of this run, the longest first: the stateful sequences start with a create, so a
+    read-only run has none."""
+    return [part for part in PARTS if not (read_only and "stateful" in part.phases)]
 
 
 def run_schemathesis(state: RunState, say: Say) -> None:
@@ -58,35 +97,48 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     operations = selected_operations(state)
     read_only = state.client.read_only
     made = anchor_record(state) if not read_only and (operations is None or "updateWebHook" in operations) else None
-    anchor = None
     if made is not None:
-        anchor, transport.anchor_create = made
-        transport.created.add(anchor)
-        transport.anchor = anchor
-    if state.workers > 1:
-        serialize_ast_parsing()  # Schemathesis's workers start Hypothesis tests side by side
-        quiet_random_state_notes()
-    schema = schemathesis.openapi.from_dict(target_spec(state), config=engine_config(state, anchor))
-    if operations is not None:
-        schema = schema.include(operation_id=operations)
-    if read_only:  # and the transport refuses the other methods that checks and the coverage phase try
-        schema = schema.include(method="GET")
+        transport.anchor, transport.anchor_create = made
+        transport.created.add(transport.anchor)
+
+    def run_part(part: Part) -> VerdictRecorder:
+        return _run_part(state, transport, part, operations, deadline)
+
+    recorders = map_side_by_side(run_part, parts_of_the_run(read_only), state.workers, ENGINE_NAME)
+    recorder = recorders[0]
+    for other in recorders[1:]:
+        recorder.add(other)
+    say(engine_summary(ENGINE_NAME, state, before, recorder.in_words(state)))
+    if recorder.stopped_early or any(part.stop_reason == StopReason.MAX_TIME for part in recorders):
+        for requirement_id in COVERS:
+            state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
+    if recorder.target_silent or any(part.stop_reason == StopReason.SERVER_UNAVAILABLE for part in recorders):
+        raise RunAborted("the target stopped answering during the Schemathesis run")
+
+
+def _run_part(
+    state: RunState, transport: ObservedTransport, part: Part, operations: list[str] | None, deadline: float
+) -> VerdictRecorder:
+    """The Schemathesis engine of `part`, its requests through the run's `transport`; its recorder."""
+    config = engine_config(state, part.phases, part.mode, part.workers_in(state), transport.anchor)
+    schema = schemathesis.openapi.from_dict(target_spec(state), config=config)
+    # By exclusion: an `include` would be or-ed with the config's own entry for the anchor, and leave all in.
+    others = [item for item in OPERATION_GROUPS if operations is not None and item not in operations]
+    if state.client.read_only:  # and the transport refuses the other methods that checks and the coverage phase try
+        others += [item for item in OPERATION_GROUPS if CONTRACT.operation(item).method not in SAFE_METHODS]
+    if others:
+        schema = schema.exclude(operation_id=sorted(set(others)))
     route_through(schema, transport)
     # Its start-up probes go out first, on sessions of Schemathesis's own: their turns are taken here, and
     # finished when its probing phase ends.
     probes = [state.client.transport.limiter.take() for _ in START_UP_PROBES]
     recorder = VerdictRecorder(state, transport)
     try:
-        stop_reason = recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline, probes)
+        recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline, probes)
     finally:
         for turn in probes:
             turn.finish()
-    say(engine_summary(ENGINE_NAME, state, before, recorder.in_words(state)))
-    if stop_reason == StopReason.MAX_TIME or recorder.stopped_early:
-        for requirement_id in COVERS:
-            state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
-    if stop_reason == StopReason.SERVER_UNAVAILABLE or recorder.target_silent:
-        raise RunAborted("the target stopped answering during the Schemathesis run")
+    return recorder
 
 
 ENGINE = WholeEngine(ENGINE_NAME, COVERS, run_schemathesis)

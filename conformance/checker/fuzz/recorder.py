@@ -43,11 +43,26 @@ class VerdictRecorder:
         self.rules = RequestRules.of(state.profile, state.spec)
         self.unbacked = 0
         self.stopped_early = False
-        self.errors = 0
         self.refused = 0  # generated writes not sent: they named a record it did not create, or the run is read-only
         self.unanswered = 0  # requests without a usable answer, or not sent: their operation got none too often
         self.target_silent = False  # the target stopped answering: the engine was stopped
+        self.stop_reason: StopReason | None = None  # why the engine finished, once it has
         self._errors: Counter[str] = Counter()
+
+    @property
+    def errors(self) -> int:
+        """Errors of the engine: neither a finding nor a fault of the target (the notes say what they were)."""
+        return sum(self._errors.values())
+
+    def add(self, other: VerdictRecorder) -> None:
+        """Count in what another engine of the same run recorded (the phases run as engines side by side):
+        the console line and the notes speak of Schemathesis as one."""
+        self.unbacked += other.unbacked
+        self.refused += other.refused
+        self.unanswered += other.unanswered
+        self.stopped_early |= other.stopped_early
+        self.target_silent |= other.target_silent
+        self._errors.update(other._errors)
 
     def in_words(self, state: RunState) -> str:
         """What the engine's own filter and the staging guard did, briefly for the console line; the report's
@@ -61,6 +76,8 @@ class VerdictRecorder:
             if count:
                 said.append(f"{count} {short}")
                 state.results.notes["schemathesis"].append(f"{count} {note}")
+        for message, count in self._errors.items():
+            state.results.notes["schemathesis"].append(f"{message} (x{count})")
         if self.errors:
             said.append(f"{self.errors} engine errors (see the notes)")
         if self.unanswered:
@@ -70,7 +87,6 @@ class VerdictRecorder:
     def follow(self, stream: Any, deadline: float, probes: Sequence[Turn] = ()) -> StopReason | None:
         """Consume the events until the engine finishes (stopping it at the deadline); the stop reason. `probes`
         are the turns of the rate limit that its start-up probes went out in: finished with its probing phase."""
-        stop_reason = None
         stopping = False  # an interrupt was seen
         for event in stream:
             if time.monotonic() > deadline and not self.stopped_early:
@@ -97,14 +113,12 @@ class VerdictRecorder:
                 stopping = True
                 stream.stop()  # a worker thread was interrupted: the other phases must not start
             elif isinstance(event, events.EngineFinished):
-                stop_reason = event.stop_reason
-        for message, count in self._errors.items():
-            self.state.results.notes["schemathesis"].append(f"{message} (x{count})")
-        self.errors = sum(self._errors.values())
-        # Our own stop at the deadline is not the user's Ctrl-C.
-        if (stopping or interrupted()) and not self.stopped_early:
+                self.stop_reason = event.stop_reason
+        # Our own stop (at the deadline, or of a silent target) is not the user's Ctrl-C, though Schemathesis's
+        # stateful phase reports any stop as an interruption.
+        if interrupted() or (stopping and not (self.stopped_early or self.target_silent)):
             raise KeyboardInterrupt
-        return stop_reason
+        return self.stop_reason
 
     def record(self, recorder: ScenarioRecorder) -> None:
         """Judge every check verdict of one finished scenario."""
