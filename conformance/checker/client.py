@@ -129,6 +129,7 @@ class TargetClient:
         self.silenced: dict[str, str] = {}  # operation -> its last failure, after which it is no longer sent
         self._failures: Counter[str] = Counter()  # operation -> requests without a usable answer
         self._in_a_row = 0  # requests without a usable answer since the last answer
+        self._in_a_row_of: set[str] = set()  # their operations
         self._first_failure: str | None = None
 
     def close(self) -> None:
@@ -295,6 +296,7 @@ class TargetClient:
         """A usable answer: the requests without one, in a row, start again from none (for the operation too)."""
         with self._lock:
             self._in_a_row = 0
+            self._in_a_row_of.clear()
             self._failures.pop(operation or OTHER, None)
 
     def record_failure(self, operation: str | None, problem: str) -> None:
@@ -305,6 +307,7 @@ class TargetClient:
         with self._lock:
             self.stats.transport_errors += 1
             self._in_a_row += 1
+            self._in_a_row_of.add(key)
             self._failures[key] += 1
             self._first_failure = self._first_failure or problem
             if self._failures[key] >= GIVE_UP_AFTER:
@@ -312,8 +315,10 @@ class TargetClient:
 
     @property
     def stopped_answering(self) -> bool:
-        """Whether the last STOPPED_ANSWERING requests all went without a usable answer."""
-        return self._in_a_row >= STOPPED_ANSWERING
+        """Whether the last STOPPED_ANSWERING requests or more all went without a usable answer, to more than one
+        operation: the target as a whole, not one operation that hangs (side by side, the requests in flight
+        may all be to that one, and time out one after another with no answer between them)."""
+        return self._in_a_row >= STOPPED_ANSWERING and len(self._in_a_row_of) > 1
 
     def resume_all(self) -> None:
         """Send every operation again, after failures or an interrupt: the cleanup must try its deletes."""
@@ -322,6 +327,7 @@ class TargetClient:
             self.silenced.clear()
             self._failures.clear()
             self._in_a_row = 0
+            self._in_a_row_of.clear()
 
     def notes(self) -> list[str]:
         """What the report should say about how the target answered: requests it left without a usable answer,

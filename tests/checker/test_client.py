@@ -12,11 +12,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
-from hostile.server import Answer, Drop, Hang, HostileServer, Request, Trickle, always
+import requests
+from hostile.server import Answer, Drop, Hang, HostileServer, Huge, Request, Trickle, always
 
 from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
 from conformance.checker.profile import TargetProfile
-from conformance.checker.transport import ANSWER_TIMEOUTS, MAX_429_RETRIES, MAX_ANSWER_BYTES, RateLimiter, interrupt
+from conformance.checker.transport import (
+    ANSWER_TIMEOUTS,
+    MAX_429_RETRIES,
+    MAX_ANSWER_BYTES,
+    READ_PIECE,
+    AnswerTooLarge,
+    RateLimiter,
+    interrupt,
+)
 from conformance.contract.facts import item_path
 
 
@@ -166,6 +175,23 @@ def test_an_operation_that_keeps_getting_no_answer_is_no_longer_sent(hostile_ser
     assert len(server.requests) == GIVE_UP_AFTER + 1
 
 
+def test_one_operation_without_answers_is_not_a_target_that_stopped_answering(hostile_server) -> None:
+    """Side by side, the requests in flight may all be to one operation that hangs, and time out one after another
+    with no answer between them: that operation is silenced, and the run goes on. Failures of a second operation
+    in the same streak are a target that no longer answers at all."""
+    server = hostile_server(always(Drop()))
+    client = _client(server.base_url)
+
+    for _ in range(GIVE_UP_AFTER):
+        with pytest.raises(TransportError):
+            client.list()
+
+    assert not client.stopped_answering
+    with pytest.raises(TransportError):
+        client.get("some-id")
+    assert client.stopped_answering
+
+
 def test_an_operation_that_drops_now_and_then_is_still_sent(hostile_server) -> None:
     """Only requests in a row without an answer silence an operation: one answer between drops starts the count
     again (side by side, a few drops here and there would otherwise stop a run's deletes)."""
@@ -275,3 +301,32 @@ def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones
     finally:
         client.resume_all()
     assert len(server.requests) == 1
+
+
+def _bytes_held(error: BaseException) -> int:
+    """The bytes that the locals of every frame of an exception's tracebacks (and its causes') keep alive."""
+    held, seen = 0, set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback = error.__traceback__
+        while traceback is not None:
+            for value in traceback.tb_frame.f_locals.values():
+                items = value if isinstance(value, list) else [value]
+                held += sum(len(item) for item in items if isinstance(item, bytes | bytearray))
+            traceback = traceback.tb_next
+        error = error.__cause__ or error.__context__
+    return held
+
+
+def test_an_answer_too_large_keeps_only_its_first_piece_alive(hostile_server) -> None:
+    """Schemathesis and Hypothesis keep a failed case's exception, and with it its traceback's frames: a frame
+    that still held the body read so far kept up to MAX_ANSWER_BYTES alive per answer (1.5 GiB in one run).
+    Schemathesis's requests meet the transport policy as this session does, the exception raised as it is."""
+    server = hostile_server(always(Huge(4 * MAX_ANSWER_BYTES)))
+    session = _client(server.base_url).transport.mount(requests.Session())
+
+    with pytest.raises(AnswerTooLarge) as caught:
+        session.get(server.base_url + item_path("some-id"))
+
+    assert len(caught.value.response.content) <= READ_PIECE
+    assert _bytes_held(caught.value) < MAX_ANSWER_BYTES // 8

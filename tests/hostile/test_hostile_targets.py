@@ -157,12 +157,19 @@ def test_hangs_on_one_operation_cost_a_few_timeouts_and_leave_its_checks_not_run
 
     report = assert_ended(run, 3)
     hung = [request for request in proxy.requests if request.operation == "getWebHook"]
-    # The GIVE_UP_AFTER-th hang silences the operation; the requests already in flight beside it still hang.
-    assert 1 <= len(hung) <= GIVE_UP_AFTER + DEFAULT_CONCURRENCY - 1
+    # The GIVE_UP_AFTER-th hang silences the operation; the requests in flight when it is counted still hang (up
+    # to --concurrency of them: its own turn may have gone to another by then).
+    assert 1 <= len(hung) <= GIVE_UP_AFTER + DEFAULT_CONCURRENCY
     assert any("stopped sending getWebHook" in note for note in report["run"]["notes"])
     reason = not_run_reasons(report)["READ-01"]
     assert f"no answer within {REQUEST_TIMEOUT} s" in reason or "not sent: getWebHook" in reason
-    assert run.requirement("LIST-02")["status"] == "passed"  # the rest of the run went on
+    # The rest of the run went on: LIST-02 passes, unless a check of it needed the hanging read before the
+    # operation was silenced (likelier side by side), and then it is not run for that reason, never failed.
+    list_02 = run.requirement("LIST-02")
+    hung_reason = list_02["status"] == "not-run" and any(
+        words in list_02["reason"] for words in ("getWebHook", f"no answer within {REQUEST_TIMEOUT} s")
+    )
+    assert list_02["status"] == "passed" or hung_reason, list_02
     assert report["cleanup"]["left_behind"] == []
     assert records_left(upstream_url(proxy)) == 0
 
