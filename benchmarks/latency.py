@@ -13,8 +13,11 @@ access log), the connections the tool opened (the proxy's count), the exit code;
 tool at each round trip over its own loopback time. Writes the `latency` section of RESULTS.md and
 `latency.json`.
 
-    .venv/bin/python benchmarks/latency.py    # 0 and 50 ms; quick, standard at --concurrency 1 and 4; Schemathesis
-    .venv/bin/python benchmarks/latency.py --rtt-ms 50 --budgets quick --concurrency 8 --no-schemathesis
+A run's wall time varies by a second or two from one run to the next on this 2-core machine (threads and the
+GIL), so `--repeat N` measures every cell N times, in turn, and the table shows the median with the range.
+
+    .venv/bin/python benchmarks/latency.py    # 0 and 50 ms; quick, standard at --concurrency 1, 4, 8; Schemathesis
+    .venv/bin/python benchmarks/latency.py --rtt-ms 50 --budgets quick --concurrency 8 --no-schemathesis --repeat 3
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import json
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,6 +50,8 @@ class LatencyRun:
     exit_code: int | None
     timed_out: bool
     note: str = ""
+    repeat: int = 1  # which of the --repeat runs of this cell
+    requests_by_check: dict[str, int] = field(default_factory=dict)  # report.json's (ours only)
 
     @property
     def title(self) -> str:
@@ -59,7 +64,9 @@ class LatencyRun:
         return self.tool, self.concurrency
 
 
-def measure(tool: str, concurrency: int | None, rtt_ms: float, workdir: Path, timeout: float, seed: int) -> LatencyRun:
+def measure(
+    tool: str, concurrency: int | None, rtt_ms: float, workdir: Path, timeout: float, seed: int, repeat: int = 1
+) -> LatencyRun:
     """One run of `tool` against a fresh clean server at `rtt_ms`; requests counted by the server."""
     output = workdir / "output.txt"
     with harness.ReferenceProcess(workdir, access_log=True) as server:
@@ -90,6 +97,8 @@ def measure(tool: str, concurrency: int | None, rtt_ms: float, workdir: Path, ti
         child.exit_code,
         child.timed_out,
         note,
+        repeat,
+        _requests_by_check(workdir / "reports" / "report.json"),
     )
     print(
         f"{rtt_ms:5.0f} ms  {run.title:58} {run.wall_seconds:7.1f} s {run.requests:6} req "
@@ -98,6 +107,68 @@ def measure(tool: str, concurrency: int | None, rtt_ms: float, workdir: Path, ti
         flush=True,
     )
     return run
+
+
+def _requests_by_check(report: Path) -> dict[str, int]:
+    """The answered requests of a run of ours by the check that sent them (empty: no report)."""
+    try:
+        return json.loads(report.read_text(encoding="utf-8"))["run"].get("requests_by_check", {})
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def requests_per_requirement(by_check: dict[str, int]) -> tuple[dict[str, float], dict[str, int]]:
+    """Each requirement's share of a run's requests, and the requests no requirement's check sent (preflight,
+    cleanup). A check's requests are shared evenly among the requirements it verifies (the lifecycle's lanes are
+    one check); the answers every request gets are judged too (HTTP-01 and the like), at no extra cost."""
+    from conformance.checker.engines import engines
+    from conformance.checker.lifecycle import CHECK as LIFECYCLE_LANE
+
+    covers = {name: requirements for engine in engines() for name, requirements in engine.checks().items()}
+    lifecycle = next(name for name in covers if name.startswith("lifecycle"))
+    shares: dict[str, float] = {}
+    overhead: dict[str, int] = {}
+    for check, count in by_check.items():
+        name = lifecycle if check.startswith(f"{LIFECYCLE_LANE}-") else check
+        requirements = covers.get(name)
+        if not requirements:
+            overhead[check] = overhead.get(check, 0) + count
+            continue
+        for requirement_id in requirements:
+            shares[requirement_id] = shares.get(requirement_id, 0.0) + count / len(requirements)
+    return shares, overhead
+
+
+def render_requests(runs: list[LatencyRun]) -> str:
+    """Requests per requirement, per budget of ours (its first run: the same seed sends the same requests)."""
+    from conformance.contract.catalogue import catalogue
+
+    firsts: dict[str, LatencyRun] = {}
+    for run in runs:
+        if run.tool != PLAIN and run.requests_by_check and run.tool not in firsts:
+            firsts[run.tool] = run
+    if not firsts:
+        return ""
+    budgets = list(firsts)
+    split = {budget: requests_per_requirement(firsts[budget].requests_by_check) for budget in budgets}
+    lines = [
+        "### Requests per requirement",
+        "",
+        "Each requirement's share of a run's answered requests (`report.json`'s `requests_by_check`): a check's",
+        "requests are shared evenly among the requirements it verifies. The preflight and the cleanup verify",
+        "nothing of their own. One run per budget, the first measured.",
+        "",
+        "| requirement | " + " | ".join(budgets) + " |",
+        "|---|" + "---|" * len(budgets),
+    ]
+    for item in catalogue():
+        cells = [f"{split[budget][0].get(item.id, 0.0):.0f}" for budget in budgets]
+        lines.append(f"| {item.id} | " + " | ".join(cells) + " |")
+    for name in sorted({name for budget in budgets for name in split[budget][1]}):
+        lines.append(f"| ({name}) | " + " | ".join(str(split[budget][1].get(name, 0)) for budget in budgets) + " |")
+    totals = [str(sum(firsts[budget].requests_by_check.values())) for budget in budgets]
+    lines.append("| **all** | " + " | ".join(totals) + " |")
+    return "\n".join(lines)
 
 
 def _proxy_for(base_url: str, rtt_ms: float) -> DelayProxy | None:
@@ -118,27 +189,42 @@ def _through(base_url: str, proxy: DelayProxy | None) -> str:
 
 
 def render(runs: list[LatencyRun]) -> str:
-    """The latency section: per tool and round trip, wall time, requests, connections, slowdown."""
+    """The latency section: per tool and round trip, the median wall time of its runs (and their range),
+    requests, connections, and the slowdown over its own loopback median."""
+    cells: dict[tuple[tuple[str, int | None], float], list[LatencyRun]] = {}
+    for run in runs:
+        cells.setdefault((run.contender, run.rtt_ms), []).append(run)
+    repeats = max(len(cell) for cell in cells.values())
     lines = [
         "## Latency",
         "",
-        f"Measured {harness.machine_line()}; one run per cell, one after another, same seed; the",
-        "round trip added by `benchmarks/delay_proxy.py` (loopback proxy, half each way).",
+        f"Measured {harness.machine_line()}; {repeats} run(s) per cell, each cell in turn, same seed; the",
+        "round trip added by `benchmarks/delay_proxy.py` (loopback proxy, half each way). Wall time is the median",
+        "of the cell's runs (of two, the slower), with the fastest and slowest; requests and connections are the",
+        "median run's.",
         "",
-        "| tool | round trip | wall s | requests | connections | x its loopback time | exit |",
-        "|---|---|---|---|---|---|---|",
+        "| tool | round trip | wall s (median) | range s | requests | connections | x its loopback time | exit |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    loopback = {run.contender: run.wall_seconds for run in runs if run.rtt_ms == 0}
-    for run in runs:
-        base = loopback.get(run.contender)
-        slowdown = f"{run.wall_seconds / base:.1f}" if base and run.rtt_ms else "-"
+    medians = {key: _median_run(cell) for key, cell in cells.items()}
+    for (contender, rtt_ms), run in medians.items():
+        walls = sorted(item.wall_seconds for item in cells[(contender, rtt_ms)])
+        base = medians.get((contender, 0.0))
+        slowdown = f"{run.wall_seconds / base.wall_seconds:.1f}" if base and rtt_ms else "-"
         connections = "-" if run.connections is None else str(run.connections)
+        exits = ",".join(sorted({str(item.exit_code) for item in cells[(contender, rtt_ms)]}))
         lines.append(
-            f"| {run.title} | {run.rtt_ms:g} ms | {run.wall_seconds:.1f} | {run.requests} | {connections} | "
-            f"{slowdown} | {run.exit_code} |"
+            f"| {run.title} | {rtt_ms:g} ms | {run.wall_seconds:.1f} | {walls[0]:.1f}-{walls[-1]:.1f} | "
+            f"{run.requests} | {connections} | {slowdown} | {exits} |"
         )
-    problems = [f"- {run.title} at {run.rtt_ms:g} ms: {run.note}" for run in runs if run.note]
+    problems = [f"- {run.title} at {run.rtt_ms:g} ms (run {run.repeat}): {run.note}" for run in runs if run.note]
     return "\n".join(lines + (["", *problems] if problems else []))
+
+
+def _median_run(cell: list[LatencyRun]) -> LatencyRun:
+    """The run of median wall time (of an even number, the slower of the middle two: never the flattering one)."""
+    ordered = sorted(cell, key=lambda run: run.wall_seconds)
+    return ordered[len(ordered) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,13 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a run is stopped (900)")
     parser.add_argument("--output", type=Path, default=harness.RESULTS, help="the RESULTS.md to update")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "latency.json", help="raw results")
-    parser.add_argument("--concurrency", default="1,4", help="--concurrency values of ours (default 1,4)")
+    parser.add_argument("--concurrency", default="1,4,8", help="--concurrency values of ours (default 1,4,8)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per cell, the median shown (default 1)")
     args = parser.parse_args(argv)
     try:
         round_trips = [float(item) for item in args.rtt_ms.split(",") if item.strip()]
         concurrencies = [int(item) for item in args.concurrency.split(",") if item.strip()]
     except ValueError:
         parser.error("--rtt-ms and --concurrency are lists of numbers, e.g. 0,50 and 1,4")
+    if args.repeat < 1:
+        parser.error("--repeat is a number of runs, 1 or more")
     budgets = [item.strip() for item in args.budgets.split(",") if item.strip()]
     if any(budget not in ("quick", "standard", "deep") for budget in budgets):
         parser.error("--budgets is a list of quick, standard, deep")
@@ -167,14 +256,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cache = harness.warm_hypothesis_cache(root)
         runs = [
-            measure(tool, count, rtt, harness.fresh_workdir(root, f"{tool}-{rtt:g}", cache), args.timeout, args.seed)
+            measure(
+                tool, count, rtt, harness.fresh_workdir(root, f"{tool}-{rtt:g}", cache), args.timeout, args.seed, repeat
+            )
+            for repeat in range(1, args.repeat + 1)
             for rtt in round_trips
             for tool, count in contenders
         ]
     finally:
         shutil.rmtree(root, ignore_errors=True)
     args.json.write_text(json.dumps([asdict(run) for run in runs], indent=2) + "\n", encoding="utf-8")
-    harness.write_section("latency", render(runs), args.output)
+    sections = [part for part in (render(runs), render_requests(runs)) if part]
+    harness.write_section("latency", "\n\n".join(sections), args.output)
     print(f"wrote the latency section of {args.output} and {args.json}", file=sys.stderr)
     return 0
 

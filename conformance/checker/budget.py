@@ -33,7 +33,7 @@ BUDGETS = {
         "standard",
         stateful_examples=25,
         stateful_steps=25,
-        stateful_lanes=4,
+        stateful_lanes=8,
         schema_examples=40,
         page_records=13,
         time_limit=300,

@@ -26,6 +26,7 @@ class RunOutcome:
     started: datetime
     duration: float
     requests: int = 0
+    requests_by_check: dict[str, int] = field(default_factory=dict)  # the answered ones, by the check that sent them
     cleanup: Cleanup = field(default_factory=Cleanup)
     error: str | None = None
     reference_server: bool = False

@@ -47,6 +47,8 @@ class RunState:
     writes: list[Write] = field(default_factory=list)
     # Per engine: the requests its checks sent (`attribution.ENGINE`), for its own line in the console.
     sent_by_engine: Counter[str] = field(default_factory=Counter)
+    # Per check (`attribution.CHECK`: a scenario, an engine, the preflight, the cleanup): the requests it sent.
+    sent_by_check: Counter[str] = field(default_factory=Counter)
     _shops: Counter[str] = field(default_factory=Counter, repr=False)  # check -> shops it has made
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -85,8 +87,14 @@ class RunState:
         scenario that sent it (its reproduction's sequence)."""
         with self._lock:
             self.sent_by_engine[attribution.ENGINE.get()] += 1
+            self.sent_by_check[attribution.CHECK.get()] += 1
             if self.recording:
                 self.traffic[self.current_check].append(reply.exchange)
+
+    def keep(self, check: str, exchange: Exchange) -> None:
+        """Keep an exchange under the scenario `check` that sent it unrecorded (`Probe.side_by_side`)."""
+        with self._lock:
+            self.traffic[check].append(exchange)
 
     def sequence(self, check: str, evidence: list[Exchange], about: tuple[str, ...] = ()) -> list[Exchange]:
         """What the scenario `check` sent so far, and any evidence it sent unobserved, after the writes of the

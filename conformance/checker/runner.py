@@ -229,6 +229,7 @@ def _check(
             _leave_out_unfinished(state, None, stopped)
             not_run(results, [item.id for item in catalogue()], stopped)
         outcome.requests = client.stats.requests
+        outcome.requests_by_check = dict(sorted(state.sent_by_check.items()))
         outcome.coverage = dict(client.stats.by_operation)
         client.close()
         _apply_selection(results, options)

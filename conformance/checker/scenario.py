@@ -9,17 +9,19 @@ Each receives a `Probe` and states expectations with `probe.expect(...)`; a brok
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from conformance.checker.client import Reply
 from conformance.checker.profile import Credentials
 from conformance.checker.run_state import RunState
+from conformance.checker.side_by_side import map_side_by_side
 from conformance.contract.catalogue import requirement
 from conformance.contract.facts import DEFAULT_EVENT_TYPE, MAX_LIST_LIMIT
 
 SECOND_KEY = "second-developer-key"
+T = TypeVar("T")
 
 
 class ScenarioAborted(Exception):
@@ -49,6 +51,27 @@ class Probe:
         if second is None:
             raise ScenarioAborted("needs --second-developer-key")
         return second
+
+    def side_by_side(self, sends: Sequence[Callable[[], T]]) -> Iterator[T | Exception]:
+        """Call `sends`, each one request that needs no other's answer, up to the run's workers at a time
+        (one after another with one worker); each one's result, or the exception it raised, in the order given.
+
+        Each reply's exchange joins the check's traffic as its result is taken, whenever the answer came: judged
+        in that order (`expect` after each), a finding's sequence is the same whatever the concurrency."""
+
+        def unrecorded(send: Callable[[], T]) -> T | Exception:
+            recording, self.state.recording = self.state.recording, False
+            try:
+                return send()
+            except Exception as error:  # the caller's to judge, in order
+                return error
+            finally:
+                self.state.recording = recording
+
+        for result in map_side_by_side(unrecorded, sends, self.state.workers, "scenario"):
+            if self.state.recording and isinstance(result, Reply):
+                self.state.keep(self.check, result.exchange)
+            yield result
 
     def expect(
         self, requirement_id: str, ok: bool, expected: str, actual: str | Callable[[], str], *replies: Reply

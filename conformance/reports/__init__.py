@@ -103,6 +103,7 @@ def build_report(outcome: RunOutcome) -> dict[str, Any]:
             "started": outcome.started.isoformat(),
             "duration_seconds": round(outcome.duration, 3),
             "requests": outcome.requests,
+            "requests_by_check": outcome.requests_by_check,
             "options": _options(outcome),
             "notes": outcome.notes,
             "requirements_document": REQUIREMENTS_DOCUMENT,

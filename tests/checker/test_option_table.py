@@ -68,7 +68,7 @@ SAMPLES: dict[str, tuple[Any, Any]] = {
     "update_baseline": (True, True),
     "read_only": (True, True),
     "require_complete": (True, True),
-    "concurrency": ("8", 8),
+    "concurrency": ("3", 3),
 }
 
 

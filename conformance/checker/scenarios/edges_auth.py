@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from conformance.checker.client import Reply, UploadRefused
@@ -80,37 +81,54 @@ def keys_are_judged_before_the_body(probe: Probe) -> None:
         "delete": "deleteWebHook",
     }
     paths = {name: _request_line(CONTRACT.operation(operation), record["id"], shop) for name, operation in aims.items()}
-    writes: list[Reply] = []
-    turn = 0
+    calls: list[RefusedCall] = []
     for kind in body_kinds(probe.body(shopId=shop)):
         for name, (method, path, operation) in paths.items():
             if kind.oversize and method != "POST" and not probe.budget.wide_edges:
                 continue  # a server may reset a connection whose big body it does not read: once is enough
-            chosen = identities if probe.budget.wide_edges else [identities[turn % len(identities)]]
-            turn += 1
-            for requirement_id, how, identity in chosen:
-                # Each on a connection of its own: a server that does not read a body it refuses (or a GET's)
-                # would take its bytes for the next request on a kept-alive connection.
-                headers = {**dict(kind.headers), "Connection": "close"}
-                try:
-                    reply = probe.client.call(
-                        method,
-                        path,
-                        data=kind.data,
-                        headers=headers,
-                        identity=identity,
-                        operation=operation,
-                        refusable_upload=kind.oversize,
-                    )
-                except UploadRefused as refusal:  # refused from the headers, before the body: nothing was done
-                    probe.expect(requirement_id, True, "", "")
-                    probe.results.notes[probe.check].append(f"{name} {how} with {kind.what}: {refusal}")
-                    continue
-                allowed = {401, 413} if kind.oversize else {401}
-                probe.expect_status(requirement_id, reply, allowed, f"{name} {how} with {kind.what}")
-                if method != "GET":
-                    writes.append(reply)
+            chosen = identities if probe.budget.wide_edges else [identities[len(calls) % len(identities)]]
+            calls += [RefusedCall(name, method, path, operation, kind, *refused) for refused in chosen]
+    # None of them needs another's answer: they go side by side, and are judged in this order.
+    writes: list[Reply] = []
+    for call, reply in zip(calls, probe.side_by_side([partial(call.send, probe) for call in calls]), strict=True):
+        if isinstance(reply, UploadRefused):  # refused from the headers, before the body: nothing was done
+            probe.expect(call.requirement_id, True, "", "")
+            probe.results.notes[probe.check].append(f"{call.name} {call.how} with {call.kind.what}: {reply}")
+            continue
+        if isinstance(reply, Exception):
+            raise reply
+        allowed = {401, 413} if call.kind.oversize else {401}
+        probe.expect_status(call.requirement_id, reply, allowed, f"{call.name} {call.how} with {call.kind.what}")
+        if call.method != "GET":
+            writes.append(reply)
     _expect_nothing_done(probe, record, shop, total_before, writes)
+
+
+@dataclass(frozen=True)
+class RefusedCall:
+    """One call that must be refused: an operation's request line, a kind of body, and keys it must not pass."""
+
+    name: str
+    method: str
+    path: str
+    operation: str
+    kind: BodyKind
+    requirement_id: str
+    how: str
+    identity: Credentials
+
+    def send(self, probe: Probe) -> Reply:
+        # Each on a connection of its own: a server that does not read a body it refuses (or a GET's) would take
+        # its bytes for the next request on a kept-alive connection.
+        return probe.client.call(
+            self.method,
+            self.path,
+            data=self.kind.data,
+            headers={**dict(self.kind.headers), "Connection": "close"},
+            identity=self.identity,
+            operation=self.operation,
+            refusable_upload=self.kind.oversize,
+        )
 
 
 def _request_line(operation: Operation, record_id: str, shop: str) -> tuple[str, str, str]:
