@@ -184,9 +184,8 @@ class Ledger:
         everyone = identities or [who for who in (profile.primary, profile.second) if who is not None]
         live = self.live()
         outcome = Cleanup(created=self.created, deleted=self.created - len(live))  # the run deleted the others
-        reasons = map_side_by_side(
-            lambda item: delete_record(client, item[0], [item[1], *everyone]), live.items(), workers, "cleanup"
-        )
+        records = [(webhook_id, [creator, *everyone]) for webhook_id, creator in live.items()]
+        reasons = delete_records(client, records, workers)
         for webhook_id, reason in zip(live, reasons, strict=True):
             if reason is GONE:
                 outcome.already_gone += 1
@@ -218,9 +217,7 @@ class Ledger:
         shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
         marked, notes = find_marked(client, self.mark, shops, handled, workers)
         outcome.notes += notes
-        reasons = map_side_by_side(
-            lambda item: delete_record(client, item.id, [item.identity, *identities]), marked, workers, "sweep"
-        )
+        reasons = delete_records(client, [(item.id, [item.identity, *identities]) for item in marked], workers)
         for item, reason in zip(marked, reasons, strict=True):
             if reason is GONE:
                 continue  # listed, yet gone for every identity: a stale list, not a record
@@ -265,14 +262,30 @@ def _encodable(text: str) -> bool:
 GONE: Any = object()  # `delete_record`: every identity got 404
 
 
+def delete_records(client: TargetClient, records: list[tuple[str, list[Credentials]]], workers: int) -> list[Any]:
+    """`delete_record` of each (id, identities), up to `workers` at a time; what each returned, in order.
+
+    Side by side, a target that drops some requests may drop a delete and its retry both: each delete that got
+    no answer is tried once more after the others, one at a time."""
+    reasons = map_side_by_side(lambda record: delete_record(client, *record), records, workers, "cleanup")
+    for index, record in enumerate(records):
+        if isinstance(reasons[index], NoAnswer):
+            reasons[index] = delete_record(client, *record)
+    return reasons
+
+
+class NoAnswer(str):
+    """Why a record is still there: its delete got no usable answer (`delete_record`)."""
+
+
 def delete_record(client: TargetClient, webhook_id: str, identities: list[Credentials]) -> Any:
     """DELETE a record as each identity in turn until one does not get 404: None when it is deleted, GONE when
-    every identity got 404, else why it is still there."""
+    every identity got 404, else why it is still there (a `NoAnswer` when the target gave none)."""
     for identity in dict.fromkeys(identities):
         try:
             reply = _delete(client, webhook_id, identity)
         except TransportError as error:
-            return str(error)
+            return NoAnswer(error)
         if reply.status != 404:
             return None if reply.status in (200, 204) else f"DELETE answered {reply.status}"
     return GONE

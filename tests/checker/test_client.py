@@ -16,6 +16,8 @@ import requests
 from hostile.server import Answer, Drop, Hang, HostileServer, Huge, Request, Trickle, always
 
 from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
+from conformance.checker.ledger import Ledger
+from conformance.checker.marks import RunMark
 from conformance.checker.profile import TargetProfile
 from conformance.checker.transport import (
     ANSWER_TIMEOUTS,
@@ -26,7 +28,8 @@ from conformance.checker.transport import (
     RateLimiter,
     interrupt,
 )
-from conformance.contract.facts import item_path
+from conformance.contract.facts import DEFAULT_EVENT_TYPE, item_path
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 
 class _Scripted(BaseHTTPRequestHandler):
@@ -149,8 +152,8 @@ def test_retry_after_as_an_http_date_is_waited_out(scripted) -> None:
 def hostile_server() -> Iterator[Callable[..., HostileServer]]:
     servers: list[HostileServer] = []
 
-    def start(behaviour: Callable[[Request], object]) -> HostileServer:
-        servers.append(HostileServer(behaviour))
+    def start(behaviour: Callable[[Request], object], upstream: str | None = None) -> HostileServer:
+        servers.append(HostileServer(behaviour, upstream=upstream))
         return servers[-1]
 
     yield start
@@ -330,3 +333,34 @@ def test_an_answer_too_large_keeps_only_its_first_piece_alive(hostile_server) ->
 
     assert len(caught.value.response.content) <= READ_PIECE
     assert _bytes_held(caught.value) < MAX_ANSWER_BYTES // 8
+
+
+def test_a_record_whose_delete_and_its_retry_got_no_answer_is_deleted_after_the_others(
+    hostile_server, start_reference
+) -> None:
+    """Side by side, a target that drops some requests may drop a delete and its retry both; the cleanup tries
+    such a delete once more after the others, one at a time, rather than leave the record behind."""
+    deletes: list[Request] = []
+
+    def drop_the_first_two_deletes(request: Request) -> Drop | None:
+        if request.method != "DELETE":
+            return None
+        deletes.append(request)
+        return Drop() if len(deletes) <= 2 else None
+
+    server = hostile_server(drop_the_first_two_deletes, upstream=start_reference().base_url)
+    client = TargetClient(TargetProfile(server.base_url, DEMO_PARTNER_KEY, DEMO_DEVELOPER_KEY, timeout=5))
+    mark = RunMark("t35t")
+    ledger = Ledger(mark)
+    client.observers.append(ledger.observe)
+    client.intents.append(ledger.intend)
+    shop = "wc-t35t.cleanup.1"
+    body = {"shopId": shop, "webHookType": DEFAULT_EVENT_TYPE, "webHookUrls": [mark.url("cleanup")]}
+    made = [client.create(body).json()["id"] for _ in range(2)]
+
+    outcome = ledger.clean_up(client, [client.profile.primary])
+
+    assert outcome.left_behind == [] and outcome.deleted == 2
+    assert len(deletes) == 4  # the first delete, its retry, the second record's, the first's once more
+    assert client.list({"shopId": shop}).json()["values"] == []
+    assert {request.path.rsplit("/", 1)[-1] for request in deletes} == set(made)
