@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from conformance.checker import attribution
 from conformance.checker.client import Reply
 from conformance.checker.results import Results
 
@@ -103,6 +104,14 @@ class ResponseObserver:
         self.state = state  # where the request came from, for the finding's reproduction (when known)
 
     def __call__(self, reply: Reply) -> None:
+        deferred = attribution.DEFERRED.get()
+        if deferred is not None:  # judged when its check takes it in order, as if sent one after another
+            deferred.append(lambda: self.judge(reply))
+        else:
+            self.judge(reply)
+
+    def judge(self, reply: Reply) -> None:
+        """The every-answer checks of one answer."""
         if reply.status == 429:  # always allowed; the client has already waited and retried
             return
         self._expect("HTTP-01", reply.status < 500, "no 5xx for any request", f"status {reply.status}", reply)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from conformance.checker import attribution
 from conformance.checker.client import Reply
 from conformance.checker.profile import Credentials
 from conformance.checker.run_state import RunState
@@ -56,21 +57,27 @@ class Probe:
         """Call `sends`, each one request that needs no other's answer, up to the run's workers at a time
         (one after another with one worker); each one's result, or the exception it raised, in the order given.
 
-        Each reply's exchange joins the check's traffic as its result is taken, whenever the answer came: judged
-        in that order (`expect` after each), a finding's sequence is the same whatever the concurrency."""
+        Each reply's exchange joins the check's traffic as its result is taken, whenever the answer came, and the
+        every-answer checks judge it then (`attribution.DEFERRED`): judged in that order (`expect` after each), a
+        finding's sequence is the same whatever the concurrency."""
 
-        def unrecorded(send: Callable[[], T]) -> T | Exception:
+        def unrecorded(send: Callable[[], T]) -> tuple[T | Exception, list[Callable[[], None]]]:
+            deferred: list[Callable[[], None]] = []
             recording, self.state.recording = self.state.recording, False
+            token = attribution.DEFERRED.set(deferred)
             try:
-                return send()
+                return send(), deferred
             except Exception as error:  # the caller's to judge, in order
-                return error
+                return error, deferred
             finally:
+                attribution.DEFERRED.reset(token)
                 self.state.recording = recording
 
-        for result in map_side_by_side(unrecorded, sends, self.state.workers, "scenario"):
+        for result, deferred in map_side_by_side(unrecorded, sends, self.state.workers, "scenario"):
             if self.state.recording and isinstance(result, Reply):
                 self.state.keep(self.check, result.exchange)
+            for judge in deferred:
+                judge()
             yield result
 
     def expect(
