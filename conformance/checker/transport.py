@@ -178,24 +178,35 @@ class RateLimiter:
 
     def take(self) -> Turn:
         """Wait for the next request's turn; the caller finishes it once the request has reached the target."""
-        turn = Turn(self._condition)
+        return self.take_several(1)[0]
+
+    def take_several(self, count: int) -> list[Turn]:
+        """Turns for `count` requests that go out back to back, each after its wait, taken together: taken one by
+        one, a thread holding the first (unfinished until its request reaches the target) could come to wait
+        for it itself, and every other thread for that one. A turn of the same batch is never waited for (below
+        2 requests a second, such a batch goes out within one second)."""
+        turns = [Turn(self._condition) for _ in range(count)]
         if not self._interval:
-            turn.finished = time.monotonic()
-            return turn
+            for turn in turns:
+                turn.finished = time.monotonic()
+            return turns
         with self._condition:
-            while True:
-                now = time.monotonic()
-                oldest = self._turns[0] if len(self._turns) == self._turns.maxlen else None
-                if oldest is not None and oldest.finished is None:  # still on its way: its second starts later
-                    self._condition.wait(1.0)
-                    continue
-                due = max(self._last + self._interval, oldest.finished + 1.0 if oldest is not None else now)
-                if due <= now:
-                    break
-                self._condition.wait(due - now)
-            self._last = now
-            self._turns.append(turn)
-        return turn
+            for turn in turns:
+                while True:
+                    now = time.monotonic()
+                    oldest = self._turns[0] if len(self._turns) == self._turns.maxlen else None
+                    if oldest is not None and any(oldest is own for own in turns):
+                        oldest = None  # its own batch's: it goes out just before this one
+                    if oldest is not None and oldest.finished is None:  # on its way: its second starts later
+                        self._condition.wait(1.0)
+                        continue
+                    due = max(self._last + self._interval, oldest.finished + 1.0 if oldest is not None else now)
+                    if due <= now:
+                        break
+                    self._condition.wait(due - now)
+                self._last = now
+                self._turns.append(turn)
+        return turns
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:

@@ -122,6 +122,28 @@ def test_rate_limiter_counts_each_second_from_when_the_target_surely_had_the_req
     assert first.finished is not None and time.monotonic() - first.finished >= 1.0
 
 
+def test_turns_taken_together_never_wait_for_each_other() -> None:
+    """Schemathesis's engines each take turns for their two start-up probes before sending them. Taken one by
+    one, the first (unfinished until its probe reaches the target) could be the one the second waits for: the
+    run hung. Taken together, they do not wait for each other; a request after them still waits for them."""
+    limiter = RateLimiter(1.0)  # one turn in the window: the second of two taken one by one waits for the first
+    taken: list[list[Any]] = []
+    worker = threading.Thread(target=lambda: taken.append(limiter.take_several(2)), daemon=True)
+
+    worker.start()
+    worker.join(timeout=5)
+
+    assert taken and len(taken[0]) == 2, "the second turn waited for the first"
+    waiter = threading.Thread(target=limiter.take, daemon=True)
+    waiter.start()
+    waiter.join(timeout=1.5)
+    assert waiter.is_alive()  # the window is full of turns still on their way
+    for turn in taken[0]:
+        turn.finish()
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+
+
 def test_item_path_encodes_every_reserved_character_and_dot_ids() -> None:
     assert item_path("a/b c") == "/api/v1/partner/webHooks/a%2Fb%20c"
     assert item_path("..") == "/api/v1/partner/webHooks/%2E%2E"

@@ -129,9 +129,10 @@ def _run_part(
     if others:
         schema = schema.exclude(operation_id=sorted(set(others)))
     route_through(schema, transport)
-    # Its start-up probes go out first, on sessions of Schemathesis's own: their turns are taken here, and
-    # finished when its probing phase ends.
-    probes = [state.client.transport.limiter.take() for _ in START_UP_PROBES]
+    # Its start-up probes go out first, on sessions of Schemathesis's own: their turns are taken here, together
+    # (`take_several`: one by one, four engines starting at once could wait for each other's), and finished
+    # when its probing phase ends.
+    probes = state.client.transport.limiter.take_several(len(START_UP_PROBES))
     recorder = VerdictRecorder(state, transport)
     try:
         recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline, probes)
