@@ -84,9 +84,10 @@ class VerdictRecorder:
             said.append(f"{self.unanswered} requests without a usable answer")
         return ", ".join(said)
 
-    def follow(self, stream: Any, deadline: float, probes: Sequence[Turn] = ()) -> StopReason | None:
-        """Consume the events until the engine finishes (stopping it at the deadline); the stop reason. `probes`
-        are the turns of the rate limit that its start-up probes went out in: finished with its probing phase."""
+    def follow(self, stream: Any, deadline: float, probes: Sequence[Turn] = ()) -> None:
+        """Consume the events until the engine finishes (stopping it at the deadline; `stop_reason` says why it
+        finished). `probes` are the turns of the rate limit that its start-up probes went out in: finished with
+        its probing phase."""
         stopping = False  # an interrupt was seen
         for event in stream:
             if time.monotonic() > deadline and not self.stopped_early:
@@ -118,7 +119,6 @@ class VerdictRecorder:
         # stateful phase reports any stop as an interruption.
         if interrupted() or (stopping and not (self.stopped_early or self.target_silent)):
             raise KeyboardInterrupt
-        return self.stop_reason
 
     def record(self, recorder: ScenarioRecorder) -> None:
         """Judge every check verdict of one finished scenario."""
