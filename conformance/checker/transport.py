@@ -74,6 +74,9 @@ class _TrackedHTTPConnectionPool(HTTPConnectionPool):
     def _put_conn(self, conn: Any) -> None:
         if conn is not None:  # None: the connection broke and was closed
             _IN_FLIGHT.discard(conn)
+            if _CLOSE_ON_RELEASE.pop(conn, False):
+                # Closed before it is back in the pool: from there it is another thread's at once (it reconnects).
+                conn.close()
         super()._put_conn(conn)
 
 
@@ -82,6 +85,7 @@ class _TrackedHTTPSConnectionPool(_TrackedHTTPConnectionPool, HTTPSConnectionPoo
 
 
 _IN_FLIGHT: weakref.WeakSet[Any] = weakref.WeakSet()  # connections of the guarded pools that carry a request
+_CLOSE_ON_RELEASE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # whose request sent "close"
 _INTERRUPTED = threading.Event()
 
 
@@ -262,6 +266,10 @@ class GuardedAdapter(HTTPAdapter):
             with self.policy.turn():  # finished as the answer's head arrives: the body may take long
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
             connection = getattr(response.raw, "connection", None)  # before the read releases it to the pool
+            if connection is not None and _asks_to_close(request):
+                # RFC 9112 9.6: a client that sent "close" sends nothing more on that connection, whatever the answer
+                # said (a server may close it without saying so; the next request there would get no answer).
+                _CLOSE_ON_RELEASE[connection] = True
             seconds = max(timeout) if isinstance(timeout, tuple) else timeout
             try:
                 body = _read_capped(response, started + ANSWER_TIMEOUTS * seconds if seconds else None)
@@ -269,10 +277,6 @@ class GuardedAdapter(HTTPAdapter):
                 response.close()  # the rest of the body is unread: the connection is discarded, not reused
                 raise
         response._content, response._content_consumed = body, True
-        if connection is not None and _asks_to_close(request):
-            # RFC 9112 9.6: a client that sent "close" sends nothing more on that connection, whatever the answer
-            # said (a server may close it without saying so; the next request there would get no answer).
-            connection.close()
         response.close()  # read to its end: the connection goes back to the pool (a closed one reconnects)
         return response
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import pytest
 import requests
 from hostile.server import Answer, Drop, Hang, HostileServer, Huge, Request, Trickle, always
+from urllib3 import HTTPConnectionPool
 
 from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
 from conformance.checker.ledger import Ledger
@@ -263,6 +264,27 @@ def test_a_request_that_asked_to_close_its_connection_leaves_that_connection_unu
         assert client.list().status == 200
 
     assert client.stats.transport_errors == 0 and len(server.requests) == 6
+
+
+def test_a_connection_that_asked_to_close_is_closed_before_the_pool_has_it(hostile_server, monkeypatch) -> None:
+    """Back in the pool, a connection is another thread's at once: closed after that (side by side, in CI), it
+    broke that thread's request mid-way (AttributeError deep in http.client: an internal error of the checker).
+    A request that sent `close` has its connection closed before the pool gets it back."""
+    returned: list[bool] = []  # for each connection the pool gets back: whether it is open
+    put_back = HTTPConnectionPool._put_conn
+
+    def put(pool: Any, connection: Any) -> None:
+        returned.append(connection is not None and connection.sock is not None)
+        put_back(pool, connection)
+
+    monkeypatch.setattr(HTTPConnectionPool, "_put_conn", put)
+    listed = Answer(200, b'{"values": [], "skip": 0, "limit": 100, "total": 0}', {"Content-Type": "application/json"})
+    client = _client(hostile_server(always(listed)).base_url)
+
+    assert client.call("GET", "/api/v1/partner/webHooks", headers={"Connection": "close"}).status == 200
+    assert client.list().status == 200
+
+    assert returned == [False, True]  # the first closed as it went back; the second (kept alive) still open
 
 
 def test_an_answer_that_trickles_in_is_cut_after_its_time(hostile_server) -> None:
