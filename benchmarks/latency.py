@@ -5,7 +5,8 @@ clean reference server (`conformance serve`, its own process, access log on) is 
 `delay_proxy.DelayProxy` (none at 0 ms) and checked by each contender in turn, one after another, with the
 same seed:
 
-- `conformance run --budget quick|standard --concurrency N --base-url PROXY` (keys in the environment);
+- `conformance run --budget quick|standard --concurrency N --base-url PROXY` (keys in the environment; N may be
+  `auto`, the default, and the level it chose is shown);
 - plain `schemathesis run` with its defaults (the project's spec, the keys as headers, the same seed).
 
 Measured per run: wall time from start to exit (start-up included), the requests the server answered (its
@@ -16,7 +17,7 @@ tool at each round trip over its own loopback time. Writes the `latency` section
 A run's wall time varies by a second or two from one run to the next on this 2-core machine (threads and the
 GIL), so `--repeat N` measures every cell N times, in turn, and the table shows the median with the range.
 
-    .venv/bin/python benchmarks/latency.py    # 0 and 50 ms; quick, standard at --concurrency 1, 4, 8; Schemathesis
+    .venv/bin/python benchmarks/latency.py    # 0 and 50 ms; quick, standard at auto, 1, 4, 8; Schemathesis
     .venv/bin/python benchmarks/latency.py --rtt-ms 50 --budgets quick --concurrency 8 --no-schemathesis --repeat 3
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -42,7 +44,7 @@ class LatencyRun:
     """One tool's run at one round trip."""
 
     tool: str  # a budget of `conformance run`, or PLAIN
-    concurrency: int | None  # `--concurrency` of ours (None: plain Schemathesis, its defaults)
+    concurrency: int | str | None  # `--concurrency` of ours, a number or "auto" (None: plain Schemathesis)
     rtt_ms: float
     wall_seconds: float
     requests: int
@@ -52,20 +54,22 @@ class LatencyRun:
     note: str = ""
     repeat: int = 1  # which of the --repeat runs of this cell
     requests_by_check: dict[str, int] = field(default_factory=dict)  # report.json's (ours only)
+    chosen: int | None = None  # the level `--concurrency auto` chose (report.json's note)
 
     @property
     def title(self) -> str:
         if self.tool == PLAIN:
             return "plain `schemathesis run`"
-        return f"`conformance run --budget {self.tool} --concurrency {self.concurrency}`"
+        chosen = f" (chose {self.chosen})" if self.chosen is not None else ""
+        return f"`conformance run --budget {self.tool} --concurrency {self.concurrency}`{chosen}"
 
     @property
-    def contender(self) -> tuple[str, int | None]:
+    def contender(self) -> tuple[str, int | str | None]:
         return self.tool, self.concurrency
 
 
 def measure(
-    tool: str, concurrency: int | None, rtt_ms: float, workdir: Path, timeout: float, seed: int, repeat: int = 1
+    tool: str, concurrency: int | str | None, rtt_ms: float, workdir: Path, timeout: float, seed: int, repeat: int = 1
 ) -> LatencyRun:
     """One run of `tool` against a fresh clean server at `rtt_ms`; requests counted by the server."""
     output = workdir / "output.txt"
@@ -98,7 +102,7 @@ def measure(
         child.timed_out,
         note,
         repeat,
-        _requests_by_check(workdir / "reports" / "report.json"),
+        *_from_report(workdir / "reports" / "report.json"),
     )
     print(
         f"{rtt_ms:5.0f} ms  {run.title:58} {run.wall_seconds:7.1f} s {run.requests:6} req "
@@ -109,12 +113,16 @@ def measure(
     return run
 
 
-def _requests_by_check(report: Path) -> dict[str, int]:
-    """The answered requests of a run of ours by the check that sent them (empty: no report)."""
+def _from_report(report: Path) -> tuple[dict[str, int], int | None]:
+    """A run of ours: its answered requests by the check that sent them, and the level `--concurrency auto`
+    chose (empty and None: no report, or no choice)."""
     try:
-        return json.loads(report.read_text(encoding="utf-8"))["run"].get("requests_by_check", {})
+        run = json.loads(report.read_text(encoding="utf-8"))["run"]
     except (OSError, ValueError, KeyError):
-        return {}
+        return {}, None
+    notes = run.get("notes", [])
+    chosen = next((found for note in notes if (found := re.match(r"--concurrency auto: (\d+)", note))), None)
+    return run.get("requests_by_check", {}), int(chosen[1]) if chosen else None
 
 
 def requests_per_requirement(by_check: dict[str, int]) -> tuple[dict[str, float], dict[str, int]]:
@@ -191,7 +199,7 @@ def _through(base_url: str, proxy: DelayProxy | None) -> str:
 def render(runs: list[LatencyRun]) -> str:
     """The latency section: per tool and round trip, the median wall time of its runs (and their range),
     requests, connections, and the slowdown over its own loopback median."""
-    cells: dict[tuple[tuple[str, int | None], float], list[LatencyRun]] = {}
+    cells: dict[tuple[tuple[str, int | str | None], float], list[LatencyRun]] = {}
     for run in runs:
         cells.setdefault((run.contender, run.rtt_ms), []).append(run)
     repeats = max(len(cell) for cell in cells.values())
@@ -221,6 +229,11 @@ def render(runs: list[LatencyRun]) -> str:
     return "\n".join(lines + (["", *problems] if problems else []))
 
 
+def _level(text: str) -> int | str:
+    """A `--concurrency` value: "auto" or a whole number (ValueError otherwise)."""
+    return text if text == "auto" else int(text)
+
+
 def _median_run(cell: list[LatencyRun]) -> LatencyRun:
     """The run of median wall time (of an even number, the slower of the middle two: never the flattering one)."""
     ordered = sorted(cell, key=lambda run: run.wall_seconds)
@@ -236,20 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a run is stopped (900)")
     parser.add_argument("--output", type=Path, default=harness.RESULTS, help="the RESULTS.md to update")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "latency.json", help="raw results")
-    parser.add_argument("--concurrency", default="1,4,8", help="--concurrency values of ours (default 1,4,8)")
+    parser.add_argument("--concurrency", default="auto,1,4,8", help="--concurrency values of ours (auto,1,4,8)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell, the median shown (default 1)")
     args = parser.parse_args(argv)
     try:
         round_trips = [float(item) for item in args.rtt_ms.split(",") if item.strip()]
-        concurrencies = [int(item) for item in args.concurrency.split(",") if item.strip()]
+        concurrencies = [_level(item.strip()) for item in args.concurrency.split(",") if item.strip()]
     except ValueError:
-        parser.error("--rtt-ms and --concurrency are lists of numbers, e.g. 0,50 and 1,4")
+        parser.error("--rtt-ms and --concurrency are lists of numbers, e.g. 0,50 and auto,1,4")
     if args.repeat < 1:
         parser.error("--repeat is a number of runs, 1 or more")
     budgets = [item.strip() for item in args.budgets.split(",") if item.strip()]
     if any(budget not in ("quick", "standard", "deep") for budget in budgets):
         parser.error("--budgets is a list of quick, standard, deep")
-    contenders: list[tuple[str, int | None]] = [(budget, count) for budget in budgets for count in concurrencies]
+    contenders: list[tuple[str, int | str | None]] = [(budget, count) for budget in budgets for count in concurrencies]
     contenders += [] if args.no_schemathesis else [(PLAIN, None)]
 
     root = Path(tempfile.mkdtemp(prefix="bench-latency-"))

@@ -27,12 +27,16 @@ from conformance.checker.budget import BUDGETS
 from conformance.checker.marks import RUN_ID
 
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
-# Checks sent side by side: across a network a run waits a round trip per request, not CPU. Eight by default:
-# at a 50 ms round trip a run at 4 still waits on the network most of its time, at 8 it takes about half as long,
-# and on loopback 8 costs no more than 4 (benchmarks/RESULTS.md, latency). Eight requests in flight is
-# polite for any server that takes a browser's traffic; `--rate-limit` still caps the whole run, and 1 sends
-# one request at a time.
-DEFAULT_CONCURRENCY = 8
+# Checks sent side by side: across a network a run waits a round trip per request, not CPU; on loopback the
+# threads only share one interpreter's CPU. So `auto`, the default, measures the preflight's answers: the
+# fastest within NEAR_TARGET_MS (loopback, the same host) runs one request at a time, any slower one
+# NETWORK_CONCURRENCY. Measured (benchmarks/RESULTS.md, latency), a quick run at 1 and at 8: loopback 6.2 and
+# 7.0 s, a 2 ms round trip 10.3 and 7.4 s, 5 ms 16.0 and 7.8 s, 50 ms 80 and 16 s. Eight requests in flight is
+# polite for any server that takes a browser's traffic; `--rate-limit` still caps the whole run. The same seed
+# sends the same requests and finds the same at any level, so the choice changes only how long a run takes.
+AUTO = "auto"
+NETWORK_CONCURRENCY = 8
+NEAR_TARGET_MS = 2.0
 MAX_CONCURRENCY = 32
 BUDGET_NAMES = tuple(BUDGETS)
 ENVIRONMENT_PREFIX = "CONFORMANCE_"
@@ -89,14 +93,28 @@ def _integer(value: Any, flag: str) -> int:
         raise ConfigError(f"{flag} must be an integer, not {value!r}") from None
 
 
-def _concurrency(value: Any, flag: str) -> int:
+def _concurrency(value: Any, flag: str) -> int | str:
+    if str(value).strip().lower() == AUTO:
+        return AUTO
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = 0
     if not 1 <= number <= MAX_CONCURRENCY:
-        raise ConfigError(f"{flag} must be a whole number from 1 to {MAX_CONCURRENCY}, not {value!r}")
+        raise ConfigError(f"{flag} must be {AUTO} or a whole number from 1 to {MAX_CONCURRENCY}, not {value!r}")
     return number
+
+
+def auto_concurrency(answer_ms: list[float]) -> tuple[int, str]:
+    """`--concurrency auto`: how many requests to keep in flight, from the answer times of the preflight, and
+    why. A target that answered within NEAR_TARGET_MS is near (its fastest answer: the first of a connection
+    also waits for the connect); with no answer to go by, it is taken as across a network."""
+    if not answer_ms:
+        return NETWORK_CONCURRENCY, "no answer time measured"
+    fastest = min(answer_ms)
+    if fastest < NEAR_TARGET_MS:
+        return 1, f"the target answered in {fastest:.1f} ms: near, one request at a time is fastest"
+    return NETWORK_CONCURRENCY, f"the target answered in {fastest:.1f} ms at best: requests go side by side"
 
 
 def _run_id(value: Any, flag: str) -> str:
@@ -142,7 +160,11 @@ PATH = Kind(lambda value, flag: Path(value), {"type": ["string", "null"]})
 KEY = Kind(TEXT.parse, {"$ref": "#/$defs/key_reference"})
 SWITCH = Kind(lambda value, flag: yes(value), {"type": "boolean"}, words=lambda value: [], to_json=bool, switch=True)
 INTEGER = Kind(_integer, {"type": ["integer", "null"]}, to_json=int)
-CONCURRENCY = Kind(_concurrency, {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY}, to_json=int)
+CONCURRENCY = Kind(
+    _concurrency,
+    {"anyOf": [{"const": AUTO}, {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY}]},
+    to_json=lambda value: value if value == AUTO else int(value),
+)
 RATE = Kind(_rate, {"type": ["number", "null"]}, words=lambda value: [f"{value:g}/s"], to_json=float)
 SECONDS = Kind(_seconds, {"type": "number", "exclusiveMinimum": 0}, words=lambda value: [f"{value:g}"], to_json=float)
 RUN_ID_TEXT = Kind(_run_id, {"type": ["string", "null"], "pattern": f"^{RUN_ID.pattern}$"})
@@ -275,9 +297,10 @@ OPTIONS: dict[str, Option] = {
         Option("budget", _choice(BUDGET_NAMES), "how hard to try: quick, standard, deep", "standard"),
         Option(
             "concurrency", CONCURRENCY,
-            "requests in flight at most: checks sent side by side (1: one request at a time); the same seed sends "
-            "the same requests whatever N",
-            DEFAULT_CONCURRENCY, metavar="N",
+            f"requests in flight at most: checks sent side by side (1: one request at a time; {AUTO}: 1 for a "
+            f"target that answers within {NEAR_TARGET_MS:g} ms, as on loopback, else {NETWORK_CONCURRENCY}); the "
+            "same seed sends the same requests whatever N",
+            AUTO, metavar="N",
         ),
         Option("strict", SWITCH, "SHOULD failures fail the run too", False),
         Option(

@@ -72,7 +72,7 @@ class RunOptions:
     run_id: str | None = default_of("run_id")  # marks every record the run writes (`marks`); None: a fresh one
     checks: frozenset[str] = frozenset()  # run only the scenarios with these names (library use: replay)
     machine_steps: tuple[dict[str, Any], ...] = ()  # the lifecycle takes these steps of one example (replay)
-    concurrency: int = default_of("concurrency")  # requests in flight at most (`side_by_side`)
+    concurrency: int | str = default_of("concurrency")  # requests in flight at most (`side_by_side`), or "auto"
 
 
 def target_words(base_url: str | None, reference_server: bool) -> str:

@@ -35,6 +35,7 @@ from conformance.checker.ledger import Cleanup, Found, Ledger, Write
 from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
 from conformance.checker.observer import ResponseObserver, ResponseSpec
+from conformance.checker.options import AUTO, auto_concurrency
 from conformance.checker.outcome import RunOutcome
 from conformance.checker.profile import (
     ConfigError,
@@ -177,8 +178,8 @@ def _check(
     state.checks = options.checks
     state.machine_steps = options.machine_steps
     state.writes = ledger.writes  # one journal of the run's writes: the ledger's
-    state.concurrency = options.concurrency
-    client.transport.limit_in_flight(options.concurrency)
+    state.concurrency = 1 if options.concurrency == AUTO else options.concurrency  # auto: chosen after the preflight
+    client.transport.limit_in_flight(state.concurrency)
     client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
     client.intents.append(lambda *write: _sent_by(ledger.intend(*write), state))
     if watch is not None:
@@ -196,6 +197,8 @@ def _check(
         state.recording = True  # the preflight's requests are the sequence of a finding about their answers
         _preflight(state, say)
         state.recording = False
+        if options.concurrency == AUTO:
+            _choose_concurrency(state, outcome)
         engines_side_by_side = len(planned) if state.workers > 1 else 1
         tasks = [functools.partial(_run_engine, state, engine, deadline, say) for engine in planned]
         run_side_by_side(tasks, engines_side_by_side, "engine")
@@ -293,6 +296,14 @@ def _preflight(state: RunState, say: Say) -> None:
         state.preexisting[shop_id] = _records_in_shop(state, shop_id)
     if profile.second is not None and not state.client.read_only and state.selected(second_key_covers()):
         _refuse_a_second_key_of_the_same_company(state)
+
+
+def _choose_concurrency(state: RunState, outcome: RunOutcome) -> None:
+    """`--concurrency auto`: the level the preflight's answer times call for (`auto_concurrency`), noted."""
+    answered = [step.elapsed_ms for step in state.traffic["preflight"] if step.status is not None]
+    state.concurrency, why = auto_concurrency([ms for ms in answered if ms is not None])
+    state.client.transport.limit_in_flight(state.concurrency)
+    outcome.notes.append(f"--concurrency {AUTO}: {state.concurrency} ({why})")
 
 
 KEYS_REJECTED = frozenset({401, 403})  # a list call with the configured keys: they do not work here

@@ -3,6 +3,7 @@ same tool's loopback median."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -44,3 +45,18 @@ def test_requests_are_shared_among_the_requirements_each_check_verifies() -> Non
 
     assert all(shares[requirement_id] == 10 for requirement_id in verified)
     assert overhead == {"cleanup": 7}
+
+
+def test_a_run_at_auto_concurrency_shows_the_level_it_chose(tmp_path: Path) -> None:
+    from latency import _from_report
+
+    report = tmp_path / "report.json"
+    notes = ["read-only run: ...", "--concurrency auto: 8 (the target answered in 52.1 ms at best: ...)"]
+    report.write_text(json.dumps({"run": {"notes": notes, "requests_by_check": {"cleanup": 3}}}), encoding="utf-8")
+
+    by_check, chosen = _from_report(report)
+    run = LatencyRun("quick", "auto", 50, 15.0, 100, 10, 0, False, "", 1, by_check, chosen)
+
+    assert (by_check, chosen) == ({"cleanup": 3}, 8)
+    assert run.title == "`conformance run --budget quick --concurrency auto` (chose 8)"
+    assert _from_report(tmp_path / "missing.json") == ({}, None)

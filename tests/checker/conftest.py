@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checker.options import resolve_options
+from conformance.checker.options import NETWORK_CONCURRENCY, resolve_options
 from conformance.checker.outcome import RunOutcome
 from conformance.checker.profile import make_options
 from conformance.checker.runner import run
@@ -28,10 +28,10 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
 
     Keyword arguments are `conformance run` options by their long name with underscores (`only="LIST"`,
     `budget="quick"`, `seed=1`, `second_developer_key=None` to leave it out); the default is a quick run
-    with both developer keys and the seed 1234. `engines=(SCENARIOS_ENGINE,)` runs the targeted scenarios alone,
-    to show that they catch a fault by themselves (and in a second rather than the fuzzers' budget); `console=`
-    shows the run's progress there, as `conformance run` does. `check.servers` are the servers it started, for
-    counting records in their own store.
+    with both developer keys, the seed 1234 and 8 requests in flight. `engines=(SCENARIOS_ENGINE,)` runs the
+    targeted scenarios alone, to show that they catch a fault by themselves (and in a second rather than the
+    fuzzers' budget); `console=` shows the run's progress there, as `conformance run` does. `check.servers`
+    are the servers it started, for counting records in their own store.
     """
     servers: list[RunningServer] = []
 
@@ -47,6 +47,7 @@ def check_reference(start_reference, tmp_path: Path) -> Callable[..., RunOutcome
             "second_developer_key": DEMO_SECOND_DEVELOPER_KEY,
             "budget": "quick",
             "seed": 1234,
+            "concurrency": NETWORK_CONCURRENCY,  # side by side, as across a network (`auto` has tests of its own)
             "report_dir": tmp_path / "reports",
         }
         values.update(flags)

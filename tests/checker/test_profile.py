@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checker.options import ConfigError, resolve_options
+from conformance.checker.options import (
+    AUTO,
+    NEAR_TARGET_MS,
+    NETWORK_CONCURRENCY,
+    ConfigError,
+    auto_concurrency,
+    resolve_options,
+)
 from conformance.checker.profile import make_options, make_profile
 
 
@@ -93,3 +100,20 @@ def test_default_options() -> None:
     assert options.budget == "standard"
     assert options.report_dir == Path("reports")
     assert not options.strict
+
+
+def test_concurrency_is_auto_by_default_or_a_whole_number(tmp_path: Path) -> None:
+    assert make_options(resolve_options({}, environ={}, directory=tmp_path)).concurrency == AUTO
+    assert resolve_options({"concurrency": "Auto"}, environ={}, directory=tmp_path)["concurrency"] == AUTO
+    assert resolve_options({"concurrency": "3"}, environ={}, directory=tmp_path)["concurrency"] == 3
+    with pytest.raises(ConfigError, match="must be auto or a whole number from 1 to 32, not '0'"):
+        resolve_options({"concurrency": "0"}, environ={}, directory=tmp_path)
+
+
+def test_auto_concurrency_is_one_for_a_near_target_and_eight_across_a_network() -> None:
+    """The fastest answer decides (the first of a connection also waits for the connect); none: a network."""
+    assert auto_concurrency([3.4, 0.9, 1.2])[0] == 1
+    assert auto_concurrency([NEAR_TARGET_MS + 0.1, 52.0])[0] == NETWORK_CONCURRENCY
+    level, why = auto_concurrency([])
+    assert (level, why) == (NETWORK_CONCURRENCY, "no answer time measured")
+    assert "answered in 0.9 ms" in auto_concurrency([0.94])[1]

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checker.options import NETWORK_CONCURRENCY
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 from hostile.server import Behaviour, HostileServer
 
@@ -64,7 +65,8 @@ def run_checker(base_url: str, *flags: str, directory: Path, hypothesis_storage:
     env |= {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(hypothesis_storage)
     command = [sys.executable, "-m", "conformance.faces.cli", "run", "--base-url", base_url]
-    command += ["--budget", "quick", "--timeout", str(REQUEST_TIMEOUT), "--seed", "1234", *flags]
+    command += ["--budget", "quick", "--timeout", str(REQUEST_TIMEOUT), "--seed", "1234"]
+    command += ["--concurrency", str(NETWORK_CONCURRENCY), *flags]  # side by side, as across a network
     out, err = directory / "stdout.txt", directory / "stderr.txt"
     started = time.monotonic()
     with out.open("w") as stdout, err.open("w") as stderr:

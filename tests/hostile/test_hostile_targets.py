@@ -11,6 +11,9 @@ waited out, it leaves a conforming target conformant (exit 0).
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +25,7 @@ from support import free_port
 
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import GIVE_UP_AFTER
-from conformance.checker.options import DEFAULT_CONCURRENCY
+from conformance.checker.options import NEAR_TARGET_MS, NETWORK_CONCURRENCY
 from conformance.checker.transport import MAX_429_RETRIES, MAX_ANSWER_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
@@ -159,7 +162,7 @@ def test_hangs_on_one_operation_cost_a_few_timeouts_and_leave_its_checks_not_run
     hung = [request for request in proxy.requests if request.operation == "getWebHook"]
     # The GIVE_UP_AFTER-th hang silences the operation; the requests in flight when it is counted still hang (up
     # to --concurrency of them: its own turn may have gone to another by then).
-    assert 1 <= len(hung) <= GIVE_UP_AFTER + DEFAULT_CONCURRENCY
+    assert 1 <= len(hung) <= GIVE_UP_AFTER + NETWORK_CONCURRENCY
     assert any("stopped sending getWebHook" in note for note in report["run"]["notes"])
     reason = not_run_reasons(report)["READ-01"]
     assert f"no answer within {REQUEST_TIMEOUT} s" in reason or "not sent: getWebHook" in reason
@@ -336,6 +339,60 @@ def test_huge_answers_are_capped_reported_and_memory_stays_bounded(hostile, chec
 
 
 # -- rate limits and bursts --------------------------------------------------------------------------------
+
+class SlowAnswers:
+    """Forward each request after `seconds` (a target across a network), counting the requests it holds at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.most = 0
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def perform(self, handler: Any, request: Request) -> None:
+        with self._lock:
+            self._held += 1
+            self.most = max(self.most, self._held)
+        try:
+            time.sleep(self.seconds)
+            handler.answer(handler.server.forward(request))
+        finally:
+            with self._lock:
+                self._held -= 1
+
+
+def _chosen_concurrency(report: dict[str, Any]) -> tuple[int, float]:
+    """The level `--concurrency auto` chose, and the answer time it went by, from the report's note."""
+    notes = [note for note in report["run"]["notes"] if note.startswith("--concurrency auto: ")]
+    assert len(notes) == 1, report["run"]["notes"]
+    found = re.fullmatch(r"--concurrency auto: (\d+) \(the target answered in ([0-9.]+) ms.*\)", notes[0])
+    assert found, notes[0]
+    return int(found[1]), float(found[2])
+
+
+def test_auto_concurrency_sends_side_by_side_to_a_target_across_a_network(hostile, checker) -> None:
+    slow = SlowAnswers(0.01)  # 10 ms an answer: a target in the same region
+    proxy = hostile(always(slow))
+
+    run = checker(proxy.base_url, "--only", "LIST", "--concurrency", "auto")
+
+    report = assert_ended(run, 0, "incomplete")
+    assert report["run"]["options"]["concurrency"] == "auto"
+    level, fastest = _chosen_concurrency(report)
+    assert (level, fastest >= 10) == (NETWORK_CONCURRENCY, True)
+    assert 1 < slow.most <= NETWORK_CONCURRENCY
+
+
+def test_auto_concurrency_goes_by_the_fastest_answer_of_a_target_on_loopback(checker) -> None:
+    """On loopback the reference answers in about a millisecond: one request at a time (on a busy machine it may
+    take longer, and get eight: the same requests and findings either way, only sooner or later)."""
+    with start_server() as server:
+        run = checker(server.base_url, "--only", "LIST", "--concurrency", "auto")
+
+    report = assert_ended(run, 0, "incomplete")
+    level, fastest = _chosen_concurrency(report)  # the note rounds to 0.1 ms
+    assert level == (1 if fastest < NEAR_TARGET_MS - 0.05 else NETWORK_CONCURRENCY) or abs(fastest - 2) < 0.1
+
 
 SLOW_DOWN = b'{"message": "slow down"}'
 
