@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
+def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
+    """Run the command in `argv` (default: the process's); returns its exit code. `exiting`: the process ends
+    when this returns (`entry`)."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     try:
@@ -62,7 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     except UsageProblem as problem:
         return _usage_error(problem, argv)
     _keep_hypothesis_out_of_the_working_directory()
+    args.exiting = exiting
     return int(args.handler(args) or 0)
+
+
+def entry() -> None:
+    """The console script, and `python -m conformance.faces.cli`: the command, then the process exits with its
+    code."""
+    sys.exit(main(exiting=True))
 
 
 def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
@@ -93,4 +101,4 @@ def _keep_hypothesis_out_of_the_working_directory() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -53,7 +53,9 @@ def handle(args: argparse.Namespace) -> int:
     from conformance.checker.runner import RunOutcome, run
     from conformance.reports import write_reports
 
-    flags = {name: value for name, value in vars(args).items() if name not in ("handler", "command", "quiet")}
+    flags = {
+        name: value for name, value in vars(args).items() if name not in ("handler", "command", "quiet", "exiting")
+    }
     console = RunConsole(quiet=args.quiet)
     previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -78,7 +80,10 @@ def handle(args: argparse.Namespace) -> int:
         return int(outcome.exit_code)
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # A process that exits next goes on ignoring Ctrl-C: Python puts SIGINT back to its default while it
+            # shuts down (joining threads), and a late one would end it by the signal, not with the run's code.
+            exiting = getattr(args, "exiting", False) and signum == signal.SIGINT
+            signal.signal(signum, signal.SIG_IGN if exiting else handler)
 
 
 def _config_error(error: ConfigError, flags: dict[str, Any]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from support import conformance_cli, free_port
 
 from conformance.contract.catalogue import ids
+from conformance.faces.cli import main
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -96,3 +98,22 @@ def test_a_run_leaves_no_hypothesis_directory_in_the_working_directory(tmp_path:
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in work.iterdir()) == ["reports"]
     assert (cache / "webhook-conformance" / "hypothesis").is_dir()
+
+
+@pytest.mark.parametrize("exiting", [True, False])
+def test_a_run_the_process_ends_after_goes_on_ignoring_ctrl_c(tmp_path: Path, monkeypatch, exiting: bool) -> None:
+    """Python puts SIGINT back to its default while it shuts down: a Ctrl-C that came then (the slow tier's
+    signal test caught one) ended the process by the signal, not with the run's exit code. The console script
+    ignores it from the run's end; a caller that goes on after `main` gets its own handler back."""
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setenv("CONFORMANCE_PARTNER_KEY", "p")
+    monkeypatch.setenv("CONFORMANCE_DEVELOPER_KEY", "d")
+    try:
+        base_url = f"http://127.0.0.1:{free_port()}"
+        code = main(["run", "--base-url", base_url, "-q", "--report-dir", str(tmp_path)], exiting=exiting)
+        after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+    assert code == 3  # unreachable: the run ended, its reports written
+    assert after is (signal.SIG_IGN if exiting else before)
