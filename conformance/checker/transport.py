@@ -168,6 +168,21 @@ class Turn:
                 self._condition.notify_all()
 
 
+class Place:
+    """One of the run's places for a request in flight (`TransportPolicy.take_place`), held until `finish`."""
+
+    def __init__(self, places: threading.Semaphore | None) -> None:
+        self._places = places
+        self._lock = threading.Lock()
+
+    def finish(self) -> None:
+        """Give the place back (idempotent)."""
+        with self._lock:
+            places, self._places = self._places, None
+        if places is not None:
+            places.release()
+
+
 class RateLimiter:
     """At most `rate` requests in any one second, across all threads, as the target counts them (None: no
     limit). Requests go out 1/rate apart, and none goes out until a second has passed since the target surely
@@ -303,6 +318,13 @@ class TransportPolicy:
         """At most `count` requests of the run waiting for their answer at a time, whichever engine sends them
         (`--concurrency`: polite to the target however many checks run side by side)."""
         self._in_flight = threading.BoundedSemaphore(count)
+
+    def take_place(self) -> Place:
+        """Take one place in flight, held until the Place finishes: for requests that go around this policy one
+        at a time (Schemathesis's start-up probes). Taken before any turn of the rate limit, as `in_flight` is."""
+        if self._in_flight is not None:
+            self._in_flight.acquire()
+        return Place(self._in_flight)
 
     @contextlib.contextmanager
     def in_flight(self) -> Iterator[None]:

@@ -355,10 +355,11 @@ class SlowAnswers:
             self.most = max(self.most, self._held)
         try:
             time.sleep(self.seconds)
-            handler.answer(handler.server.forward(request))
+            answer = handler.server.forward(request)
         finally:
-            with self._lock:
+            with self._lock:  # before the answer goes out: the client may send its next request once it has it
                 self._held -= 1
+        handler.answer(answer)
 
 
 def _chosen_concurrency(report: dict[str, Any]) -> tuple[int, float]:
@@ -381,6 +382,18 @@ def test_auto_concurrency_sends_side_by_side_to_a_target_across_a_network(hostil
     level, fastest = _chosen_concurrency(report)
     assert (level, fastest >= 10) == (NETWORK_CONCURRENCY, True)
     assert 1 < slow.most <= NETWORK_CONCURRENCY
+
+
+def test_no_more_requests_than_the_concurrency_are_in_flight_whichever_engine_sends_them(hostile, checker) -> None:
+    """Schemathesis's start-up probes go out on sessions of its own: each engine holds a place in flight for
+    them until its probing ends."""
+    slow = SlowAnswers(0.01)
+    proxy = hostile(always(slow))
+
+    run = checker(proxy.base_url, "--only", "LIST", "--concurrency", "2")
+
+    assert_ended(run, 0, "incomplete")
+    assert slow.most == 2
 
 
 def test_auto_concurrency_goes_by_the_fastest_answer_of_a_target_on_loopback(checker) -> None:

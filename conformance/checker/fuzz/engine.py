@@ -18,7 +18,8 @@ transport policy (`transport`: the rate limit, 429s waited out, no redirect foll
 and time, the evidence), leaves alone an operation the client has given up on, and hands each answer to the
 run's observers, so the ledger deletes whatever this engine created, and the every-answer checks (HTTP-01 to
 HTTP-04, HTTP-06) judge this traffic as well. Only Schemathesis's two start-up probes (read-only GETs of
-unknown paths) go around it; they take their turns of the run's rate limit all the same (`START_UP_PROBES`).
+unknown paths) go around it; they take a place in flight and their turns of the run's rate limit all the same
+(`START_UP_PROBES`).
 
 Staging safety: ids are never taken from earlier answers (a list shows records that are not ours). A
 write names a record only along the links from this engine's own creates, or the one record it creates
@@ -129,16 +130,17 @@ def _run_part(
     if others:
         schema = schema.exclude(operation_id=sorted(set(others)))
     route_through(schema, transport)
-    # Its start-up probes go out first, on sessions of Schemathesis's own: their turns are taken here, together
-    # (`take_several`: one by one, four engines starting at once could wait for each other's), and finished
-    # when its probing phase ends.
-    probes = state.client.transport.limiter.take_several(len(START_UP_PROBES))
+    # Its start-up probes go out first, one after another, on sessions of Schemathesis's own: their place in
+    # flight and their turns of the rate limit are taken here (the turns together, `take_several`: one by one,
+    # four engines starting at once could wait for each other's), and given back when its probing phase ends.
+    policy = state.client.transport
+    probes = [policy.take_place(), *policy.limiter.take_several(len(START_UP_PROBES))]
     recorder = VerdictRecorder(state, transport)
     try:
         recorder.follow(schemathesis.engine.from_schema(schema).execute(), deadline, probes)
     finally:
-        for turn in probes:
-            turn.finish()
+        for taken in probes:
+            taken.finish()
     return recorder
 
 

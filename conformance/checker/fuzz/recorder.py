@@ -16,7 +16,7 @@ from conformance.checker.evidence import Exchange
 from conformance.checker.fuzz.checks import CHECKS, CheckedExchange
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport, Unanswered
 from conformance.checker.run_state import RunState
-from conformance.checker.transport import Turn, interrupted
+from conformance.checker.transport import Place, Turn, interrupted
 from conformance.contract.request_rules import Break, RequestRules
 
 EVIDENCE_PER_FINDING = 4  # exchanges kept per finding: the failing one and what led to it
@@ -84,10 +84,10 @@ class VerdictRecorder:
             said.append(f"{self.unanswered} requests without a usable answer")
         return ", ".join(said)
 
-    def follow(self, stream: Any, deadline: float, probes: Sequence[Turn] = ()) -> None:
+    def follow(self, stream: Any, deadline: float, probes: Sequence[Turn | Place] = ()) -> None:
         """Consume the events until the engine finishes (stopping it at the deadline; `stop_reason` says why it
-        finished). `probes` are the turns of the rate limit that its start-up probes went out in: finished with
-        its probing phase."""
+        finished). `probes` are the place in flight and the turns of the rate limit that its start-up probes went
+        out in: finished with its probing phase."""
         stopping = False  # an interrupt was seen
         for event in stream:
             if time.monotonic() > deadline and not self.stopped_early:
@@ -100,8 +100,8 @@ class VerdictRecorder:
                 self.target_silent = True
                 stream.stop()
             if isinstance(event, events.PhaseFinished) and event.phase.name == PhaseName.PROBING:
-                for turn in probes:
-                    turn.finish()
+                for taken in probes:
+                    taken.finish()
             if isinstance(event, events.ScenarioFinished):
                 self.record(event.recorder)
             elif isinstance(event, events.NonFatalError) and isinstance(event.value, ForeignRecordWrite | WriteRefused):
