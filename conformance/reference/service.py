@@ -8,11 +8,11 @@ behaviour they alter, each naming its fault.
 from __future__ import annotations
 
 import contextlib
-import random
 import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -52,6 +52,7 @@ class WebHookService:
         self._cache_lock = threading.Lock()
         self._created_cache: dict[str, dict[str, Any]] = {}  # `read-stale-cache`
         self._list_cache: dict[str, tuple[float, list[WebHookRecord]]] = {}  # `list-stale-cache`
+        self._lists_of: Counter[tuple[str | None, ...]] = Counter()  # `list-unstable-order`: lists per query
 
     # -- create -------------------------------------------------------------------------------------------
 
@@ -272,8 +273,14 @@ class WebHookService:
         if self.fault == "list-total-includes-deleted" and company is not None:
             everything = self.store.records(company, include_deleted=True)
             total = sum(self._matches(r, shop_id, webhook_type) for r in everything)
-        if self.fault == "list-unstable-order":
-            random.shuffle(matching)
+        if self.fault == "list-unstable-order" and matching:
+            # Each list of the same query starts one record further on: a walk of its pages shows one record
+            # twice and misses another, every time (a shuffle let a replay see the same order by chance).
+            with self._cache_lock:
+                turn = self._lists_of[(company, shop_id, webhook_type)]
+                self._lists_of[(company, shop_id, webhook_type)] += 1
+            shift = turn % len(matching)
+            matching = matching[shift:] + matching[:shift]
 
         first = start + 1 if self.fault == "list-off-by-one" and start > 0 else start
         page = matching if self.fault == "list-ignores-limit" else matching[first : first + limit]
