@@ -300,8 +300,9 @@ def _preflight(state: RunState, say: Say) -> None:
 
 def _choose_concurrency(state: RunState, outcome: RunOutcome) -> None:
     """`--concurrency auto`: the level the preflight's answer times call for (`auto_concurrency`), noted."""
-    answered = [step.elapsed_ms for step in state.traffic["preflight"] if step.status is not None]
-    state.concurrency, why = auto_concurrency([ms for ms in answered if ms is not None])
+    steps = state.traffic["preflight"]
+    answered = [step.elapsed_ms for step in steps if step.status is not None and step.elapsed_ms is not None]
+    state.concurrency, why = auto_concurrency(answered)
     state.client.transport.limit_in_flight(state.concurrency)
     outcome.notes.append(f"--concurrency {AUTO}: {state.concurrency} ({why})")
 
