@@ -42,6 +42,13 @@ class Engine(Protocol):
         """It cannot check anything without writing: a read-only run leaves it out."""
         ...
 
+    @property
+    def priority(self) -> int:
+        """Its waiting requests get a free place in flight before those of engines of a lower priority
+        (`transport.Places`): the engines of the longest chains of requests in a row, which bound a run's time
+        across a network, go first."""
+        ...
+
     def checks(self) -> dict[str, tuple[str, ...]]:
         """Its checks (name -> the requirements each verifies), which finish one at a time: a run that stops
         early leaves out every requirement of a check that had not finished (`RunState.unfinished`)."""
@@ -65,6 +72,7 @@ class WholeEngine:
     covers: tuple[str, ...]
     runs: Callable[[RunState, Say], None]
     needs_writes: bool = False
+    priority: int = 0
 
     def checks(self) -> dict[str, tuple[str, ...]]:
         return {self.name: self.covers}

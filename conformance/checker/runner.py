@@ -178,8 +178,6 @@ def _check(
     state.checks = options.checks
     state.machine_steps = options.machine_steps
     state.writes = ledger.writes  # one journal of the run's writes: the ledger's
-    state.concurrency = 1 if options.concurrency == AUTO else options.concurrency  # auto: chosen after the preflight
-    client.transport.limit_in_flight(state.concurrency)
     client.observers += [state.record, ResponseObserver(ResponseSpec(spec), results, state), ledger.observe]
     client.intents.append(lambda *write: _sent_by(ledger.intend(*write), state))
     if watch is not None:
@@ -187,6 +185,9 @@ def _check(
     target = target_words(profile.base_url, outcome.reference_server)
     say(f"run {state.run_tag}: checking {target} ...")  # the first line names the run and the target
     planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
+    state.concurrency = 1 if options.concurrency == AUTO else options.concurrency  # auto: chosen after the preflight
+    client.transport.priorities = {engine.name: engine.priority for engine in planned}
+    client.transport.limit_in_flight(state.concurrency)
     if options.read_only:
         for engine in (engine for engine in planned if engine.needs_writes):
             not_run(results, engine.covers, f"{engine.name}: {READ_ONLY}")

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
+from conformance.checker import attribution
 from conformance.checker.evidence import Exchange, Redactor, body_fields, clip
 from conformance.checker.options import MAX_CONCURRENCY
 from conformance.checker.profile import TargetProfile
@@ -168,10 +169,41 @@ class Turn:
                 self._condition.notify_all()
 
 
+class Places:
+    """The run's places for requests in flight (`TransportPolicy.limit_in_flight`): at most `count` taken at a
+    time, whichever engine sends. A place that comes free goes to a waiting request of the engine of the highest
+    `priorities` (`Engine.priority`; 0 for one not named there): across a network a run ends when its longest
+    chains of requests in a row do, and the engines of short independent checks fill the places that those
+    leave free. What is sent does not change, only when."""
+
+    def __init__(self, count: int, priorities: Mapping[str, int] | None = None) -> None:
+        self._free = count
+        self._priorities = dict(priorities or {})
+        self._waiting: Counter[int] = Counter()  # requests waiting for a place, by their engine's priority
+        self._condition = threading.Condition()
+
+    def take(self) -> None:
+        """Wait for a place and take it."""
+        priority = self._priorities.get(attribution.ENGINE.get(), 0)
+        with self._condition:
+            self._waiting[priority] += 1
+            try:
+                while not self._free or any(self._waiting[above] for above in self._waiting if above > priority):
+                    self._condition.wait()
+            finally:
+                self._waiting[priority] -= 1
+            self._free -= 1
+
+    def give_back(self) -> None:
+        with self._condition:
+            self._free += 1
+            self._condition.notify_all()
+
+
 class Place:
     """One of the run's places for a request in flight (`TransportPolicy.take_place`), held until `finish`."""
 
-    def __init__(self, places: threading.Semaphore | None) -> None:
+    def __init__(self, places: Places | None) -> None:
         self._places = places
         self._lock = threading.Lock()
 
@@ -180,7 +212,7 @@ class Place:
         with self._lock:
             places, self._places = self._places, None
         if places is not None:
-            places.release()
+            places.give_back()
 
 
 class RateLimiter:
@@ -277,6 +309,7 @@ class GuardedAdapter(HTTPAdapter):
     def _send_once(self, request: requests.PreparedRequest, timeout: Any, **kwargs: Any) -> requests.Response:
         raise_if_interrupted()  # a retry of a request that `interrupt` cut must not go out again
         with self.policy.in_flight():
+            raise_if_interrupted()  # nor a request that was interrupted while it waited for its place
             started = time.monotonic()
             with self.policy.turn():  # finished as the answer's head arrives: the body may take long
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
@@ -312,28 +345,30 @@ class TransportPolicy:
         self.stats = ClientStats()
         self.deadline = deadline
         self._lock = threading.Lock()
-        self._in_flight: threading.Semaphore | None = None  # `limit_in_flight`
+        self._in_flight: Places | None = None  # `limit_in_flight`
+        self.priorities: dict[str, int] = {}  # engine -> its priority for a free place in flight (`Places`)
 
     def limit_in_flight(self, count: int) -> None:
         """At most `count` requests of the run waiting for their answer at a time, whichever engine sends them
-        (`--concurrency`: polite to the target however many checks run side by side)."""
-        self._in_flight = threading.BoundedSemaphore(count)
+        (`--concurrency`: polite to the target however many checks run side by side); by `priorities`."""
+        self._in_flight = Places(count, self.priorities)
 
     def take_place(self) -> Place:
-        """Take one place in flight, held until the Place finishes: for requests that go around this policy one
-        at a time (Schemathesis's start-up probes). Taken before any turn of the rate limit, as `in_flight` is."""
+        """Take one place in flight, held until the Place finishes: a request's (`in_flight`), or that of requests
+        that go around this policy one at a time (Schemathesis's start-up probes). Taken before any turn of the
+        rate limit."""
         if self._in_flight is not None:
-            self._in_flight.acquire()
+            self._in_flight.take()
         return Place(self._in_flight)
 
     @contextlib.contextmanager
     def in_flight(self) -> Iterator[None]:
         """Hold one of the run's places for a request in flight (see `limit_in_flight`) while it is answered."""
-        if self._in_flight is None:
+        place = self.take_place()
+        try:
             yield
-            return
-        with self._in_flight:
-            yield
+        finally:
+            place.finish()
 
     def mount(self, session: requests.Session, deadline: float | None = None) -> requests.Session:
         """Make `session` send by this policy (`GuardedAdapter`; a 429 waited out until `deadline` at the latest,

@@ -16,6 +16,7 @@ import requests
 from hostile.server import Answer, Drop, Hang, HostileServer, Huge, Request, Trickle, always
 from urllib3 import HTTPConnectionPool
 
+from conformance.checker import attribution
 from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
 from conformance.checker.ledger import Ledger
 from conformance.checker.marks import RunMark
@@ -26,6 +27,7 @@ from conformance.checker.transport import (
     MAX_ANSWER_BYTES,
     READ_PIECE,
     AnswerTooLarge,
+    Places,
     RateLimiter,
     interrupt,
 )
@@ -143,6 +145,36 @@ def test_turns_taken_together_never_wait_for_each_other() -> None:
         turn.finish()
     waiter.join(timeout=5)
     assert not waiter.is_alive()
+
+
+def test_a_free_place_goes_to_the_waiting_request_of_the_highest_priority_engine() -> None:
+    """Across a network a run ends when its longest chains of requests do: a place that comes free goes to the
+    waiting request of the engine of the highest priority, whichever waited longer; no more places are taken
+    than there are."""
+    places = Places(1, {"schemathesis": 2, "lifecycle state machine": 1})
+    places.take()  # the one place is taken
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def request(engine: str) -> None:
+        attribution.ENGINE.set(engine)
+        places.take()
+        with lock:
+            order.append(engine)
+        places.give_back()
+
+    threads = []
+    for engine in ["targeted scenarios", "targeted scenarios", "lifecycle state machine", "schemathesis"]:
+        threads.append(threading.Thread(target=request, args=(engine,), daemon=True))
+        threads[-1].start()
+        time.sleep(0.1)  # they wait in this order: the lowest priority first
+    assert order == []  # nobody took a place that was not free
+
+    places.give_back()
+    for thread in threads:
+        thread.join(timeout=5)
+
+    assert order == ["schemathesis", "lifecycle state machine", "targeted scenarios", "targeted scenarios"]
 
 
 def test_item_path_encodes_every_reserved_character_and_dot_ids() -> None:
@@ -348,6 +380,37 @@ def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones
     finally:
         client.resume_all()
     assert len(server.requests) == 1
+
+
+def test_a_request_interrupted_while_it_waits_for_its_place_in_flight_never_goes_out(hostile_server) -> None:
+    """A request of a low priority may wait long for a place in flight; interrupted meanwhile, it must not go out
+    once the place is free (the cut requests free theirs at once)."""
+    server = hostile_server(always(Hang(30)))
+    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
+    client.transport.limit_in_flight(1)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.list()
+        except BaseException as error:  # what each thread saw is the assertion
+            outcome.append(error)
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    threads[0].start()
+    while not server.requests:
+        time.sleep(0.01)
+    threads[1].start()  # it waits for the one place
+    time.sleep(0.2)
+    try:
+        interrupt()
+        for thread in threads:
+            thread.join(timeout=5)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        client.resume_all()
+    assert len(server.requests) == 1
+    assert sorted(type(error).__name__ for error in outcome) == ["KeyboardInterrupt", "TransportError"]
 
 
 def _bytes_held(error: BaseException) -> int:

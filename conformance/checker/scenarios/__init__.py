@@ -27,6 +27,7 @@ class ScenarioEngine:
 
     name = SCENARIOS_ENGINE
     needs_writes = False  # the scenarios that only read run in a read-only run
+    priority = 0  # many short checks side by side: they fill the places the longer chains leave free
 
     @property
     def covers(self) -> tuple[str, ...]:
