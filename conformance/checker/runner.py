@@ -219,6 +219,9 @@ def _check(
         say("cleaning up ...")
         state.current_check = CLEANUP_CHECK  # what its deletes and lists get is judged too, and named after it
         client.resume_all()  # a delete may work where other requests did not; the ledger's tries are bounded too
+        # Fresh places in flight: nothing else sends by now, and a Ctrl-C that struck a request between taking its
+        # place and holding it (Python raises it at any point of the main thread) would keep that place for good.
+        client.transport.limit_in_flight(state.concurrency)
         with cleanup_first():  # a signal at the end of the run waits for it
             outcome.cleanup = ledger.clean_up(
                 client,

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 import requests
 from hostile.server import Hang, HostileServer, Request
 
-from conformance.checker.transport import cleanup_first, defer_interrupt
+from conformance.checker.transport import Places, cleanup_first, defer_interrupt
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 KEYS = {"x-api-key": DEMO_PARTNER_KEY, "Authorization": DEMO_DEVELOPER_KEY}
@@ -134,6 +135,31 @@ def _wait_for(condition: Callable[[], bool], failure: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(failure)
+
+
+def test_a_place_in_flight_lost_to_an_interrupt_does_not_hold_up_the_cleanup(check_reference, monkeypatch) -> None:
+    """Python raises a Ctrl-C's KeyboardInterrupt at any point of the main thread: one that strikes a request
+    between taking its place in flight and holding it keeps that place. At one request at a time the cleanup
+    then waited for a place that never came free: the run hung after Ctrl-C and left its records behind."""
+    real_take = Places.take
+    taken: list[int] = []
+
+    def interrupted_once_taken(self: Places) -> None:
+        real_take(self)
+        taken.append(1)
+        if len(taken) == 20:  # a scenario's request, once the run has written
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Places, "take", interrupted_once_taken)
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(check_reference(concurrency=1)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+
+    assert not worker.is_alive(), "the cleanup waits for a place in flight that is never given back"
+    assert outcome[0].error == "interrupted" and outcome[0].cleanup.deleted > 0
+    assert outcome[0].cleanup.left_behind == []
+    assert check_reference.servers[0].api.store.records(None) == []
 
 
 def test_the_first_signal_during_the_cleanup_waits_for_it_and_a_second_stops_it() -> None:
