@@ -276,9 +276,10 @@ class WebHookService:
         if self.fault == "list-unstable-order" and matching:
             # Each list of the same query starts one record further on: a walk of its pages shows one record
             # twice and misses another, every time (a shuffle let a replay see the same order by chance).
+            query = (company, shop_id, webhook_type)
             with self._cache_lock:
-                turn = self._lists_of[(company, shop_id, webhook_type)]
-                self._lists_of[(company, shop_id, webhook_type)] += 1
+                turn = self._lists_of[query]
+                self._lists_of[query] += 1
             shift = turn % len(matching)
             matching = matching[shift:] + matching[:shift]
 

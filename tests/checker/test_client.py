@@ -356,10 +356,8 @@ def test_an_answer_announced_larger_than_the_cap_is_not_read(hostile_server) -> 
     assert raised.value.exchange.response_body.startswith("[0,0,")
 
 
-def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones(hostile_server) -> None:
-    server = hostile_server(always(Hang(30)))
-    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
-    outcome: list[BaseException] = []
+def _list_in_a_thread(client: TargetClient, outcome: list[BaseException]) -> threading.Thread:
+    """A thread (not started) that sends a list and puts what it raised into `outcome`."""
 
     def call() -> None:
         try:
@@ -367,7 +365,14 @@ def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones
         except BaseException as error:  # what the thread saw is the assertion
             outcome.append(error)
 
-    thread = threading.Thread(target=call)
+    return threading.Thread(target=call)
+
+
+def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones(hostile_server) -> None:
+    server = hostile_server(always(Hang(30)))
+    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
+    outcome: list[BaseException] = []
+    thread = _list_in_a_thread(client, outcome)
     thread.start()
     while not server.requests:
         time.sleep(0.01)
@@ -389,14 +394,7 @@ def test_a_request_interrupted_while_it_waits_for_its_place_in_flight_never_goes
     client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
     client.transport.limit_in_flight(1)
     outcome: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            client.list()
-        except BaseException as error:  # what each thread saw is the assertion
-            outcome.append(error)
-
-    threads = [threading.Thread(target=call) for _ in range(2)]
+    threads = [_list_in_a_thread(client, outcome) for _ in range(2)]
     threads[0].start()
     while not server.requests:
         time.sleep(0.01)
