@@ -29,9 +29,11 @@ from requests.structures import CaseInsensitiveDict
 from conformance.checker.evidence import Exchange
 from conformance.checker.profile import Credentials, TargetProfile
 from conformance.checker.raw_request import RawRequest, send_raw
+from conformance.checker.silence import Silence
 from conformance.checker.transport import (
     MAX_ANSWER_BYTES,
     SAFE_METHODS,
+    SENT_AS,
     ClientStats,
     TransportPolicy,
     closed_by_target,
@@ -42,7 +44,6 @@ from conformance.checker.transport import (
 from conformance.contract.facts import CONTRACT, MAX_LIST_LIMIT
 
 GIVE_UP_AFTER = 3  # requests in a row to one operation without a usable answer, after which it is not sent
-STOPPED_ANSWERING = 3  # requests in a row without a usable answer: the target has stopped answering
 OTHER = "other"  # the operation key of a request outside the spec
 _UNSET: Any = object()
 
@@ -128,8 +129,7 @@ class TargetClient:
         self._lock = threading.Lock()
         self.silenced: dict[str, str] = {}  # operation -> its last failure, after which it is no longer sent
         self._failures: Counter[str] = Counter()  # operation -> requests without a usable answer
-        self._in_a_row = 0  # requests without a usable answer since the last answer
-        self._in_a_row_of: set[str] = set()  # their operations
+        self.silence = Silence()  # whether the target as a whole has stopped answering
         self._first_failure: str | None = None
 
     def close(self) -> None:
@@ -247,6 +247,7 @@ class TargetClient:
         raise_if_interrupted()
         exchange = self._begin(request.method, url, shown, request.body or None, operation, body_shell, identity)
         started = time.monotonic()
+        SENT_AS.set(None)  # until it takes its place in flight
         try:
             # A raw request goes around requests' adapter: it takes its place in flight and its turn here.
             with self.transport.in_flight(), self.transport.turn():
@@ -256,10 +257,12 @@ class TargetClient:
             raise self._failed(operation, exchange, f"no answer within {self.profile.timeout:g} s") from None
         except (OSError, http.client.HTTPException) as error:
             exchange.error = f"no answer: {type(error).__name__}: {error}"[:200]
+            self.silence.neither(SENT_AS.get())
             raise TransportError(f"{request.method} {exchange.url}: {exchange.error}", exchange) from None
         finally:
             exchange.elapsed_ms = (time.monotonic() - started) * 1000
         self.transport.answer_evidence(exchange, answer.status, dict(answer.headers), answer.body, exchange.elapsed_ms)
+        self.silence.answered(SENT_AS.get())
         self._count(operation, answer.status)
         headers = CaseInsensitiveDict(answer.headers)
         reply = Reply(answer.status, headers, answer.body, exchange, operation, identity, api_call)
@@ -293,21 +296,21 @@ class TargetClient:
         return f"not sent: {operation or OTHER} requests got no usable answer {times}, the last: {last}"
 
     def _answered(self, operation: str | None) -> None:
-        """A usable answer: the requests without one, in a row, start again from none (for the operation too)."""
+        """A usable answer to the request this thread sent last (`SENT_AS`): its operation's requests without one,
+        in a row, start again from none, and so does the target's silence if it went out after it."""
+        self.silence.answered(SENT_AS.get())
         with self._lock:
-            self._in_a_row = 0
-            self._in_a_row_of.clear()
             self._failures.pop(operation or OTHER, None)
 
     def record_failure(self, operation: str | None, problem: str) -> None:
-        """Count a request that got no usable answer; the GIVE_UP_AFTER-th in a row for one operation (no usable
-        answer to it between them) silences it. A target that drops one request in five keeps being asked; one
-        that hangs on an operation costs GIVE_UP_AFTER timeouts (and those already in flight beside them)."""
+        """Count the request this thread sent last (`SENT_AS`) as one that got no usable answer; the
+        GIVE_UP_AFTER-th in a row for one operation (no usable answer to it between them) silences it. A target
+        that drops one request in five keeps being asked; one that hangs on an operation costs GIVE_UP_AFTER
+        timeouts (and those already in flight beside them)."""
         key = operation or OTHER
+        self.silence.failed(SENT_AS.get(), key)
         with self._lock:
             self.stats.transport_errors += 1
-            self._in_a_row += 1
-            self._in_a_row_of.add(key)
             self._failures[key] += 1
             self._first_failure = self._first_failure or problem
             if self._failures[key] >= GIVE_UP_AFTER:
@@ -315,10 +318,8 @@ class TargetClient:
 
     @property
     def stopped_answering(self) -> bool:
-        """Whether the last STOPPED_ANSWERING requests or more all went without a usable answer, to more than one
-        operation: the target as a whole, not one operation that hangs (side by side, the requests in flight
-        may all be to that one, and time out one after another with no answer between them)."""
-        return self._in_a_row >= STOPPED_ANSWERING and len(self._in_a_row_of) > 1
+        """Whether the target as a whole has stopped answering (`silence`)."""
+        return self.silence.stopped_answering
 
     def resume_all(self) -> None:
         """Send every operation again, after failures or an interrupt: the cleanup must try its deletes."""
@@ -326,8 +327,7 @@ class TargetClient:
         with self._lock:
             self.silenced.clear()
             self._failures.clear()
-            self._in_a_row = 0
-            self._in_a_row_of.clear()
+        self.silence.forget()
 
     def notes(self) -> list[str]:
         """What the report should say about how the target answered: requests it left without a usable answer,
@@ -373,6 +373,7 @@ class TargetClient:
         started = time.monotonic()
         response: requests.Response | None = None
         problem = None
+        SENT_AS.set(None)  # until it takes its place in flight
         try:
             response = self._session.request(
                 method, url, headers=headers, data=data, timeout=self.profile.timeout, allow_redirects=False
@@ -381,6 +382,7 @@ class TargetClient:
             response, problem = error.response, unanswered_because(error, self.profile.timeout)
             if refusable_upload and response is None and closed_by_target(error):
                 exchange.error = f"the target closed the connection during the upload: {problem}"
+                self.silence.neither(SENT_AS.get())
                 self._count(operation, None)
                 raise UploadRefused(f"{method} {exchange.url}: {exchange.error}", exchange) from error
         elapsed_ms = (time.monotonic() - started) * 1000

@@ -10,6 +10,7 @@ built one way, redacted (`request_evidence`, `answer_evidence`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import socket
 import threading
@@ -17,6 +18,7 @@ import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -38,6 +40,10 @@ ANSWER_TIMEOUTS = 3  # a whole answer must arrive within this many request timeo
 MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After is capped (and the run's time budget still holds)
 MAX_429_RETRIES = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 9.2.1: they ask the server to change nothing
+# The number, in the order requests took their place in flight, of the last request this thread sent (a sender
+# sets None before it sends: a request that never went out has none; Schemathesis's start-up probes, which go
+# around the policy, have none). `silence` judges by it.
+SENT_AS: ContextVar[int | None] = ContextVar("sent_as", default=None)
 
 
 @dataclass
@@ -347,6 +353,7 @@ class TransportPolicy:
         self._lock = threading.Lock()
         self._in_flight: Places | None = None  # `limit_in_flight`
         self.priorities: dict[str, int] = {}  # engine -> its priority for a free place in flight (`Places`)
+        self._numbers = itertools.count(1)  # for `SENT_AS`
 
     def limit_in_flight(self, count: int) -> None:
         """At most `count` requests of the run waiting for their answer at a time, whichever engine sends them
@@ -363,8 +370,10 @@ class TransportPolicy:
 
     @contextlib.contextmanager
     def in_flight(self) -> Iterator[None]:
-        """Hold one of the run's places for a request in flight (see `limit_in_flight`) while it is answered."""
+        """Hold one of the run's places for a request in flight (see `limit_in_flight`) while it is answered; the
+        request is numbered in the order the requests take their places (`SENT_AS`)."""
         place = self.take_place()
+        SENT_AS.set(next(self._numbers))
         try:
             yield
         finally:

@@ -21,6 +21,7 @@ from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportErr
 from conformance.checker.ledger import Ledger
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import TargetProfile
+from conformance.checker.silence import STOPPED_ANSWERING
 from conformance.checker.transport import (
     ANSWER_TIMEOUTS,
     MAX_429_RETRIES,
@@ -248,6 +249,47 @@ def test_one_operation_without_answers_is_not_a_target_that_stopped_answering(ho
     with pytest.raises(TransportError):
         client.get("some-id")
     assert client.stopped_answering
+
+
+@dataclass(frozen=True)
+class Late:
+    """Answer after `seconds`, as a target across a network does."""
+
+    seconds: float
+    answer: Answer
+
+    def perform(self, handler: Any, request: Request) -> None:
+        time.sleep(self.seconds)
+        handler.answer(self.answer)
+
+
+def test_a_target_that_drops_one_request_in_five_side_by_side_has_not_stopped_answering(hostile_server) -> None:
+    """The drops come back at once, the answers after 200 ms: with 16 in flight, the drops of requests 5, 10 and
+    15 arrive before the answers to the requests sent between them, to two operations (at 8 in flight, a drop's
+    sender sends again at once, and the same comes about a little later). Counted as they arrive, that was a
+    target that stopped answering; in the order the requests went out, it is not. (One operation may still be
+    given up on: its own GIVE_UP_AFTER failures are counted as they arrive.)"""
+    answer = Late(0.2, Answer(200, b"{}", {"Content-Type": "application/json"}))
+    server = hostile_server(lambda request: Drop() if request.number % 5 == 0 else answer)
+    client = _client(server.base_url)
+    client.transport.limit_in_flight(16)
+    seen: list[bool] = []
+
+    def send(index: int) -> None:
+        for _ in range(3):
+            try:
+                client.list() if index % 2 else client.get("some-id")
+            except TransportError:
+                seen.append(client.stopped_answering)
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len([request for request in server.requests if request.number % 5 == 0]) >= STOPPED_ANSWERING
+    assert seen and not any(seen) and not client.stopped_answering
 
 
 def test_an_operation_that_drops_now_and_then_is_still_sent(hostile_server) -> None:

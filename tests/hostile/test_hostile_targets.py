@@ -189,6 +189,20 @@ def test_connections_dropped_on_some_requests_leave_those_checks_not_run(hostile
     assert records_left(upstream_url(proxy)) == 0
 
 
+def test_a_target_that_goes_dark_mid_run_ends_the_run_as_stopped_answering(hostile, checker) -> None:
+    """After its 60th request the target drops every connection: the run does not go on asking it (each check
+    failing on its own), it ends at once with the reason, and the records it could not delete are named."""
+    proxy = hostile(lambda request: Drop() if request.number > 60 else None)
+
+    run = checker(proxy.base_url, "--only", "LIST")
+
+    report = assert_ended(run, 3)
+    assert "the target stopped answering" in report["error"]
+    assert len(proxy.requests) < 160  # 60 answered, then those in flight and the cleanup's few tries
+    left = report["cleanup"]["left_behind"]
+    assert len(left) == records_left(upstream_url(proxy))
+
+
 def test_an_answer_cut_off_mid_transfer_leaves_its_checks_not_run(hostile, checker) -> None:
     proxy = hostile(on({"getWebHook"}, CutOff()))
 

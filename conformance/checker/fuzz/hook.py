@@ -22,7 +22,7 @@ from conformance.checker.client import Reply, WriteRefused
 from conformance.checker.evidence import Exchange
 from conformance.checker.profile import Credentials
 from conformance.checker.run_state import RunState
-from conformance.checker.transport import SAFE_METHODS, StillTooManyRequests, unanswered_because
+from conformance.checker.transport import SAFE_METHODS, SENT_AS, StillTooManyRequests, unanswered_because
 from conformance.contract.facts import CONTRACT
 
 ENGINE_NAME = "schemathesis"
@@ -104,6 +104,7 @@ class ObservedTransport:
         kwargs["allow_redirects"] = False
         self.requests += 1
         journaled = self._intend(case, operation)
+        SENT_AS.set(None)  # until it takes its place in flight: the client judges the target's silence by it
         try:
             response = self._inner.send(case, **kwargs)
         except requests.RequestException as error:
