@@ -18,6 +18,7 @@ from conformance.checker.marks import RunMark
 from conformance.checker.profile import TargetProfile
 from conformance.checker.reproduction import SHOP_IN_BODY, created_id, unanswered_create
 from conformance.checker.results import Results
+from conformance.checker.transport import interrupted
 from conformance.contract.facts import COLLECTION_PATH
 
 
@@ -160,8 +161,11 @@ class RunState:
         self.unfinished.update(checks)
 
     def finish(self, check: str) -> None:
-        """The check has run (or will not run): its requirements no longer wait for it."""
-        self.unfinished.pop(check, None)
+        """The check has run (or will not run): its requirements no longer wait for it. Not once the run is
+        interrupted: the interrupt cuts the requests in flight, and a check may end on that as on a target that
+        did not answer (the lifecycle's lanes halt), with what it saw before no pass."""
+        if not interrupted():
+            self.unfinished.pop(check, None)
 
     def unfinished_requirements(self) -> list[str]:
         """The requirements of the checks that have not finished, in the order they were planned."""

@@ -22,7 +22,13 @@ import pytest
 import requests
 from hostile.server import Hang, HostileServer, Request
 
-from conformance.checker.transport import Places, cleanup_first, defer_interrupt
+from conformance.checker.budget import BUDGETS
+from conformance.checker.client import TargetClient
+from conformance.checker.marks import RunMark
+from conformance.checker.profile import TargetProfile
+from conformance.checker.results import Results
+from conformance.checker.run_state import RunState
+from conformance.checker.transport import Places, cleanup_first, defer_interrupt, interrupt, resume
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 KEYS = {"x-api-key": DEMO_PARTNER_KEY, "Authorization": DEMO_DEVELOPER_KEY}
@@ -160,6 +166,27 @@ def test_a_place_in_flight_lost_to_an_interrupt_does_not_hold_up_the_cleanup(che
     assert outcome[0].error == "interrupted" and outcome[0].cleanup.deleted > 0
     assert outcome[0].cleanup.left_behind == []
     assert check_reference.servers[0].api.store.records(None) == []
+
+
+def test_a_check_that_ends_after_an_interrupt_is_not_finished() -> None:
+    """The interrupt cuts the requests in flight, and a check may end on that as on a target that did not answer
+    (the lifecycle's lanes halt, a scenario's `finally` ends it): its requirements must not count as done, or a
+    pass seen elsewhere before (LIST-03 by the listing scenario) stands for a check that did not all run. A fresh
+    clone's signal test saw LIST-03 passed after SIGTERM at --concurrency 4."""
+    state = RunState(_profile(), TargetClient(_profile()), Results(1), BUDGETS["quick"], 1, RunMark("t"))
+    state.plan({"done before": ("AUTH-03",), "cut": ("LIST-03",)})
+    state.finish("done before")
+    interrupt()
+    try:
+        state.finish("cut")
+    finally:
+        resume()
+
+    assert state.unfinished_requirements() == ["LIST-03"]
+
+
+def _profile() -> TargetProfile:
+    return TargetProfile("http://127.0.0.1:9", "partner-secret", "developer-secret")
 
 
 def test_the_first_signal_during_the_cleanup_waits_for_it_and_a_second_stops_it() -> None:
