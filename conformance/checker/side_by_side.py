@@ -22,6 +22,7 @@ from conformance.checker.transport import interrupt
 Task = Callable[[], None]
 T = TypeVar("T")
 R = TypeVar("R")
+SIGNAL_LATENCY = 0.1  # seconds: how long a signal may wait to be handled while the calling thread waits for tasks
 
 
 def run_side_by_side(tasks: Sequence[Task], workers: int, name: str = "check") -> None:
@@ -42,7 +43,7 @@ def run_side_by_side(tasks: Sequence[Task], workers: int, name: str = "check") -
     try:
         # Each in a copy of this context: a task knows the engine and check it runs for (`attribution`).
         futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        done = _until_all_done_or_one_failed(futures)
         failed = next((future for future in futures if future in done and future.exception() is not None), None)
         if failed is not None:
             _cancel_pending(futures)
@@ -70,6 +71,17 @@ def map_side_by_side(function: Callable[[T], R], items: Iterable[T], workers: in
 
     run_side_by_side([task(index) for index in range(len(items))], workers, name)
     return results  # type: ignore[return-value]  (every task has run, or this raised)
+
+
+def _until_all_done_or_one_failed(futures: list[Future[None]]) -> set[Future[None]]:
+    """`wait(FIRST_EXCEPTION)`, SIGNAL_LATENCY at a time. The kernel may hand a SIGTERM or Ctrl-C to any thread,
+    and Python runs its handler only when the main thread next runs Python code: a wait without a timeout held
+    it until every task had ended (a fresh clone's SIGTERM at --concurrency 4 was handled a minute late, after
+    the engines had run to their end)."""
+    while True:
+        done, pending = wait(futures, timeout=SIGNAL_LATENCY, return_when=FIRST_EXCEPTION)
+        if not pending or any(future.exception() is not None for future in done):
+            return done
 
 
 def _cancel_pending(futures: list[Future[None]]) -> None:

@@ -8,12 +8,15 @@ times aside). And the clean server is still conformant at eight at a time, with 
 from __future__ import annotations
 
 import re
+import signal
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from conformance.checker.side_by_side import run_side_by_side
+from conformance.checker.transport import resume
 from conformance.checker.verdict import ExitCode
 
 RUN_ID = "side-by-side"  # the same run id on both sides: shop ids and marked URLs are then the same too
@@ -83,3 +86,37 @@ def test_a_check_that_fails_stops_the_others_from_starting_and_is_raised_after_t
         run_side_by_side([slow, stop] + [lambda: ended.append("later")] * 20, workers=2)
     assert "slow" in ended  # the running one was waited for
     assert ended.count("later") < 20  # the rest did not all start
+
+
+def test_a_signal_that_another_thread_receives_is_handled_while_the_tasks_run() -> None:
+    """The kernel may hand a process's SIGTERM to any of its threads; Python's handler then waits until the main
+    thread runs Python code. Before, the main thread waited for the engines without a timeout, and a SIGTERM
+    at --concurrency 4 was handled only once they had all run to their end, a minute later."""
+    started, ended = threading.Barrier(3), threading.Event()
+    handled_while_running: list[bool] = []
+
+    def task() -> None:
+        started.wait()
+        ended.wait(5)  # until the handler below has run: at most 5 s
+        ended.set()
+
+    def handler(signum: int, frame: Any) -> None:
+        handled_while_running.append(not ended.is_set())
+        ended.set()
+        raise KeyboardInterrupt
+
+    def signal_a_task_thread() -> None:
+        started.wait()
+        target = next(thread for thread in threading.enumerate() if thread.name.startswith("check"))
+        signal.pthread_kill(target.ident, signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    threading.Thread(target=signal_a_task_thread).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_side_by_side([task, task], workers=2)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        resume()  # run_side_by_side interrupted the run, as the checker's handler does
+
+    assert handled_while_running == [True]

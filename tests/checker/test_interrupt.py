@@ -171,8 +171,7 @@ def test_a_place_in_flight_lost_to_an_interrupt_does_not_hold_up_the_cleanup(che
 def test_a_check_that_ends_after_an_interrupt_is_not_finished() -> None:
     """The interrupt cuts the requests in flight, and a check may end on that as on a target that did not answer
     (the lifecycle's lanes halt, a scenario's `finally` ends it): its requirements must not count as done, or a
-    pass seen elsewhere before (LIST-03 by the listing scenario) stands for a check that did not all run. A fresh
-    clone's signal test saw LIST-03 passed after SIGTERM at --concurrency 4."""
+    pass seen elsewhere before (LIST-03 by the listing scenario) stands for a check that did not all run."""
     state = RunState(_profile(), TargetClient(_profile()), Results(1), BUDGETS["quick"], 1, RunMark("t"))
     state.plan({"done before": ("AUTH-03",), "cut": ("LIST-03",)})
     state.finish("done before")
