@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 from written_reports import WrittenRun
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +50,6 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail("/usr/bin/chromium is missing: .ci/run installs Debian's chromium before the tests")
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
@@ -123,7 +123,8 @@ def test_every_curl_command_has_a_copy_button_that_copies_it(fault_run: WrittenR
     assert opened.page.locator("#findings .command button.copy").count() == len(commands)
     assert blocks.first.locator("code").inner_text() == commands[0]
     blocks.first.locator("button.copy").click()
-    assert blocks.first.locator("button.copy").inner_text() == "Copied"
+    # The button says so once the clipboard's promise settles, which is not yet when click() returns.
+    expect(blocks.first.locator("button.copy")).to_have_text("Copied")
     assert opened.page.evaluate("navigator.clipboard.readText()") == commands[0]
 
 
