@@ -185,7 +185,8 @@ def _check(
     target = target_words(profile.base_url, outcome.reference_server)
     say(f"run {state.run_tag}: checking {target} ...")  # the first line names the run and the target
     planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
-    state.concurrency = 1 if options.concurrency == AUTO else options.concurrency  # auto: chosen after the preflight
+    # auto: chosen after the preflight, which sends its pairs of requests side by side until then
+    state.concurrency = PREFLIGHT_PAIRS if options.concurrency == AUTO else options.concurrency
     client.transport.priorities = {engine.name: engine.priority for engine in planned}
     client.transport.limit_in_flight(state.concurrency)
     if options.read_only:
@@ -311,6 +312,7 @@ def _choose_concurrency(state: RunState, outcome: RunOutcome) -> None:
     outcome.notes.append(f"--concurrency {AUTO}: {state.concurrency} ({why})")
 
 
+PREFLIGHT_PAIRS = 2  # requests in flight in the preflight of `--concurrency auto`: one for each key
 KEYS_REJECTED = frozenset({401, 403})  # a list call with the configured keys: they do not work here
 NOT_THE_API = frozenset({404, 405})  # the collection answers every key holder's list: this is not it
 
@@ -356,16 +358,21 @@ def _refuse_a_second_key_of_the_same_company(state: RunState) -> None:
     probe = Probe(state, "preflight")
     first, second = state.profile.primary, state.profile.second
     assert second is not None
-    created = []
+    created: list[tuple[str, Credentials]] = []
     try:
-        for identity in (first, second):
-            reply = state.client.create(probe.body(), identity=identity)
-            record = reply.json_or_none()
-            if reply.status not in (200, 201) or not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                return  # the scenarios judge the create; the tenancy checks will show what they can
-            created.append((record["id"], identity))
-        theirs = probe.read(created[0][0], identity=second)
-        own = probe.read(created[1][0], identity=second)
+        # Each key's request beside the other's (`PREFLIGHT_PAIRS`): neither needs the other's answer.
+        keys = (first, second)
+        creates = [functools.partial(state.client.create, probe.body(), identity=who) for who in keys]
+        replies = list(probe.side_by_side(creates))
+        for reply, identity in zip(replies, keys, strict=True):
+            record = reply.json_or_none() if isinstance(reply, Reply) else None
+            if isinstance(record, dict) and isinstance(record.get("id"), str) and reply.status in (200, 201):
+                created.append((record["id"], identity))
+        _raise_the_first_error(replies)
+        if len(created) < 2:
+            return  # the scenarios judge the create; the tenancy checks will show what they can
+        reads = [functools.partial(probe.read, webhook_id, identity=second) for webhook_id, _ in created]
+        theirs, own = _raise_the_first_error(list(probe.side_by_side(reads)))
         company = theirs.get("companyId") if theirs else None
         if company is not None and own is not None and own.get("companyId") == company:
             raise RunAborted(
@@ -373,9 +380,17 @@ def _refuse_a_second_key_of_the_same_company(state: RunState) -> None:
                 "records): tenancy cannot be judged; set CONFORMANCE_SECOND_DEVELOPER_KEY to a key of another company"
             )
     finally:
-        for webhook_id, identity in created:
-            with contextlib.suppress(TransportError):
-                state.client.delete(webhook_id, identity=identity)
+        deletes = [functools.partial(state.client.delete, webhook_id, identity=who) for webhook_id, who in created]
+        _raise_the_first_error([e for e in probe.side_by_side(deletes) if not isinstance(e, TransportError)])
+        # (a delete that got no answer: its record is the ledger's to delete at the end)
+
+
+def _raise_the_first_error(results: list[Any]) -> list[Any]:
+    """`Probe.side_by_side`'s results, unless one is an exception: then the first of them is raised."""
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
 
 
 def _records_in_shop(state: RunState, shop_id: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from conformance.checker.options import NETWORK_CONCURRENCY
-from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
+from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 from hostile.server import Behaviour, HostileServer
 
 REQUEST_TIMEOUT = 1  # --timeout of every run: a hanging request costs a second
@@ -59,10 +59,15 @@ class CheckerRun:
         return [line for line in self.stderr.splitlines() if line.startswith("conformance: error:")]
 
 
-def run_checker(base_url: str, *flags: str, directory: Path, hypothesis_storage: Path) -> CheckerRun:
-    """Run `conformance run` against `base_url` in a subprocess (quick budget, 1 s timeout, seed 1234)."""
+def run_checker(
+    base_url: str, *flags: str, directory: Path, hypothesis_storage: Path, second_key: bool = False
+) -> CheckerRun:
+    """Run `conformance run` against `base_url` in a subprocess (quick budget, 1 s timeout, seed 1234; with
+    `second_key`, the demo developer key of a second company too)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("CONFORMANCE_")}
     env |= {"CONFORMANCE_PARTNER_KEY": DEMO_PARTNER_KEY, "CONFORMANCE_DEVELOPER_KEY": DEMO_DEVELOPER_KEY}
+    if second_key:
+        env["CONFORMANCE_SECOND_DEVELOPER_KEY"] = DEMO_SECOND_DEVELOPER_KEY
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(hypothesis_storage)
     command = [sys.executable, "-m", "conformance.faces.cli", "run", "--base-url", base_url]
     command += ["--budget", "quick", "--timeout", str(REQUEST_TIMEOUT), "--seed", "1234"]
@@ -117,7 +122,8 @@ def hostile(start_reference) -> Iterator[Callable[..., HostileServer]]:
 
 @pytest.fixture
 def checker(tmp_path: Path, hypothesis_storage: Path) -> Callable[..., CheckerRun]:
-    """A factory: `checker(base_url, *flags)` runs the CLI against it in this test's temporary directory."""
-    return lambda base_url, *flags: run_checker(
-        base_url, *flags, directory=tmp_path, hypothesis_storage=hypothesis_storage
+    """A factory: `checker(base_url, *flags, second_key=False)` runs the CLI against it in this test's temporary
+    directory."""
+    return lambda base_url, *flags, second_key=False: run_checker(
+        base_url, *flags, directory=tmp_path, hypothesis_storage=hypothesis_storage, second_key=second_key
     )

@@ -26,6 +26,7 @@ from support import free_port
 from conformance.checker.budget import BUDGETS
 from conformance.checker.client import GIVE_UP_AFTER
 from conformance.checker.options import NEAR_TARGET_MS, NETWORK_CONCURRENCY
+from conformance.checker.runner import PREFLIGHT_PAIRS
 from conformance.checker.transport import MAX_429_RETRIES, MAX_ANSWER_BYTES
 from conformance.reference.app import start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
@@ -56,6 +57,7 @@ JSON = {"Content-Type": "application/json"}
 # reading one of the huge answers whole would add at least three times its size.
 HUGE = 128 << 20
 PEAK_RSS_MIB = 400
+PREFLIGHT_REQUESTS = 8  # with two developer keys: a list with each, then a create, a read and a delete with each
 
 
 def assert_reports(run: CheckerRun, exit_code: int, verdict: str | None = None) -> dict[str, Any]:
@@ -408,6 +410,22 @@ def test_auto_concurrency_sends_side_by_side_to_a_target_across_a_network(hostil
     level, fastest = _chosen_concurrency(report)
     assert (level, fastest >= 10) == (NETWORK_CONCURRENCY, True)
     assert 1 < slow.most <= NETWORK_CONCURRENCY
+
+
+def test_the_preflight_sends_each_keys_request_beside_the_others(hostile, checker) -> None:
+    """The check that the two developer keys are of two companies (a create, a read and a delete for each key)
+    sends each key's request beside the other's: three round trips, where one after another took six."""
+    slow = SlowAnswers(0.05)
+    proxy = hostile(lambda request: slow if request.number <= PREFLIGHT_REQUESTS else None)
+
+    run = checker(proxy.base_url, "--only", "TENANT-01", "--concurrency", "auto", second_key=True)
+
+    assert_ended(run, 0, "incomplete")
+    preflight = [(request.method, request.operation) for request in proxy.requests[:PREFLIGHT_REQUESTS]]
+    assert preflight == [("GET", "listWebHooks")] * 2 + [("POST", "createWebHook")] * 2 + [
+        ("GET", "getWebHook")
+    ] * 2 + [("DELETE", "deleteWebHook")] * 2
+    assert slow.most == PREFLIGHT_PAIRS
 
 
 def test_no_more_requests_than_the_concurrency_are_in_flight_whichever_engine_sends_them(hostile, checker) -> None:
