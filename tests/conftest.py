@@ -34,6 +34,14 @@ from conformance.reference.app import RunningServer, start_server
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 
 BASE_PATH = "/api/v1/partner/webHooks"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `long` first, the order otherwise kept: pytest-xdist hands out tests in collection
+    order, and a four-minute test handed out last keeps one worker going while the other has nothing left."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 _KEEP = object()  # "leave this key as it is" in ApiClient.with_keys
 
 

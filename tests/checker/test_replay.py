@@ -279,6 +279,7 @@ def test_a_script_shows_the_failure_against_the_fault_and_not_against_the_clean_
 
 
 @pytest.mark.slow
+@pytest.mark.long  # about four minutes
 def test_for_every_requirement_one_script_shows_its_failure(servers, tmp_path) -> None:
     shown = scripts_show_each_requirement([item.name for item in FAULTS], servers, tmp_path)
     caught = {requirement for item in FAULTS for requirement in item.breaks}

@@ -73,8 +73,8 @@ QUICK = [
 # The campaign: at the default concurrency and at the most a remote target is advised (README), where an
 # interrupt must end every engine's threads (Schemathesis's workers, the lifecycle's lanes) as one thread.
 CAMPAIGN = [
-    *moments("standard", signal.SIGINT, 20, pytest.mark.slow, concurrency=(4, 8)),
-    *moments("standard", signal.SIGKILL, 5, pytest.mark.slow, concurrency=(4, 8)),
+    *moments("standard", signal.SIGINT, 20, pytest.mark.slow, pytest.mark.long, concurrency=(4, 8)),
+    *moments("standard", signal.SIGKILL, 5, pytest.mark.slow, pytest.mark.long, concurrency=(4, 8)),
 ]
 
 
