@@ -14,12 +14,12 @@ def engines() -> tuple[Engine, ...]:
     from conformance.checker import lifecycle  # late: Hypothesis, see above
     from conformance.checker.fuzz import engine as schemathesis  # late: Schemathesis, see above
 
-    _build_unicode_tables()
     return (scenarios.ENGINE, lifecycle.ENGINE, schemathesis.ENGINE)
 
 
-def _build_unicode_tables() -> None:
-    """Have Hypothesis build its table of the characters UTF-8 can encode now, in this one thread.
+def build_unicode_tables() -> None:
+    """Have Hypothesis build its table of the characters UTF-8 can encode now, in this one thread (a run calls
+    this before its engines start side by side).
 
     Its string strategies build it on first use (once per machine; then it is read from Hypothesis's storage
     directory in milliseconds) in a cache without a lock: on a fresh machine, eight threads side by side each

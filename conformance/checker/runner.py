@@ -30,7 +30,7 @@ from conformance.checker.client import (
     page_values,
 )
 from conformance.checker.engine import READ_ONLY, Engine, RunAborted, Say, abort_if_silent, checker_error, not_run
-from conformance.checker.engines import engines
+from conformance.checker.engines import build_unicode_tables, engines
 from conformance.checker.ledger import Cleanup, Found, Ledger, Write
 from conformance.checker.marks import RunMark, new_run_id
 from conformance.checker.observer import COVERS as EVERY_ANSWER_COVERS
@@ -185,6 +185,7 @@ def _check(
     target = target_words(profile.base_url, outcome.reference_server)
     say(f"run {state.run_tag}: checking {target} ...")  # the first line names the run and the target
     planned = [engine for engine in engines() if not options.engines or engine.name in options.engines]
+    build_unicode_tables()
     # auto: chosen after the preflight, which sends its pairs of requests side by side until then
     state.concurrency = PREFLIGHT_PAIRS if options.concurrency == AUTO else options.concurrency
     client.transport.priorities = {engine.name: engine.priority for engine in planned}
@@ -381,8 +382,9 @@ def _refuse_a_second_key_of_the_same_company(state: RunState) -> None:
             )
     finally:
         deletes = [functools.partial(state.client.delete, webhook_id, identity=who) for webhook_id, who in created]
-        _raise_the_first_error([e for e in probe.side_by_side(deletes) if not isinstance(e, TransportError)])
-        # (a delete that got no answer: its record is the ledger's to delete at the end)
+        # A delete that got no answer leaves its record to the ledger, which deletes it at the end.
+        results = probe.side_by_side(deletes)
+        _raise_the_first_error([result for result in results if not isinstance(result, TransportError)])
 
 
 def _raise_the_first_error(results: list[Any]) -> list[Any]:

@@ -43,9 +43,7 @@ def test_a_record_stored_despite_an_error_is_found_by_the_sweep(check_reference)
     """The record a create stored before it answered 500 is named by no answer: only the sweep finds it."""
     outcome = check_reference(fault="create-stores-then-500", engines=(SCENARIOS_ENGINE,))
 
-    assert outcome.cleanup.found_by_sweep > 0
-    assert build_report(outcome)["cleanup"]["found_by_sweep"] == outcome.cleanup.found_by_sweep
-    assert check_reference.servers[-1].api.store.records(None) == []
+    _assert_swept(outcome, check_reference.servers[-1])
 
 
 @pytest.mark.slow
@@ -55,8 +53,7 @@ def test_the_whole_quick_run_reports_the_requirements_the_fault_breaks(check_ref
 
     _assert_caught(outcome, fault, check_reference.servers[-1])
     if fault.name in STORES_DESPITE_AN_ERROR:  # by the scenarios alone, some are deleted by the check that saw them
-        assert outcome.cleanup.found_by_sweep > 0
-        assert build_report(outcome)["cleanup"]["found_by_sweep"] == outcome.cleanup.found_by_sweep
+        _assert_swept(outcome, check_reference.servers[-1])
 
 
 def _assert_caught(outcome, fault: Fault, server) -> None:
@@ -69,6 +66,13 @@ def _assert_caught(outcome, fault: Fault, server) -> None:
     assert [note for note in outcome.notes if "internal error" in note] == []
     if fault.name in STORES_DESPITE_AN_ERROR:
         assert server.api.store.records(None) == []
+
+
+def _assert_swept(outcome, server) -> None:
+    """The sweep found what no answer named, the report says how many, and the server's store is empty."""
+    assert outcome.cleanup.found_by_sweep > 0
+    assert build_report(outcome)["cleanup"]["found_by_sweep"] == outcome.cleanup.found_by_sweep
+    assert server.api.store.records(None) == []
 
 
 def test_clean_reference_is_conformant_with_nothing_left_behind(check_reference) -> None:

@@ -421,10 +421,9 @@ def test_the_preflight_sends_each_keys_request_beside_the_others(hostile, checke
     run = checker(proxy.base_url, "--only", "TENANT-01", "--concurrency", "auto", second_key=True)
 
     assert_ended(run, 0, "incomplete")
-    preflight = [(request.method, request.operation) for request in proxy.requests[:PREFLIGHT_REQUESTS]]
-    assert preflight == [("GET", "listWebHooks")] * 2 + [("POST", "createWebHook")] * 2 + [
-        ("GET", "getWebHook")
-    ] * 2 + [("DELETE", "deleteWebHook")] * 2
+    preflight = [request.operation for request in proxy.requests[:PREFLIGHT_REQUESTS]]
+    steps = ("listWebHooks", "createWebHook", "getWebHook", "deleteWebHook")  # each step: one request per key
+    assert preflight == [operation for operation in steps for _key in range(2)]
     assert slow.most == PREFLIGHT_PAIRS
 
 
