@@ -165,6 +165,22 @@ def test_a_schemathesis_finding_replays_its_sequence_with_the_ids_captured_again
     assert script_shows_the_failure(finding, servers, tmp_path, fault)
 
 
+def test_a_schemathesis_finding_on_the_anchor_takes_the_anchors_last_update_again(servers, tmp_path) -> None:
+    """Generated updates all go to one record, the anchor: a PUT that moved it to the body's company made every
+    later one a 404. The sequence updates the anchor as the run had before the failing PUT (its last update the
+    target accepted), so the replay and the script show the 404 where the fault is, and not on the clean server."""
+    fault = "update-company-from-body"
+    report = quick_report(servers(fault), tmp_path, ("schemathesis",))
+    finding = next(item for item in findings_of(report) if item["check"] == "schemathesis:ensure_resource_availability")
+    failing, setup = finding["sequence"][-1], [step for step in finding["sequence"] if not step["shows"]]
+    assert (failing["method"], failing["status"]) == ("PUT", 404)
+    moved = [step for step in setup if step["method"] == "PUT" and step["url"] == failing["url"]]
+    assert moved and moved[-1]["status"] == 200 and '"companyId"' in moved[-1]["request_body"]
+    assert replayed(report, finding, servers(fault), tmp_path) == ExitCode.NONCONFORMANT
+    assert replayed(report, finding, servers(None), tmp_path) == ExitCode.CONFORMANT
+    assert script_shows_the_failure(finding, servers, tmp_path, fault)
+
+
 def test_replay_command_exit_codes(servers, tmp_path: Path) -> None:
     """1 when it shows again, 0 when fixed, 3 when the target cannot be reached, 2 for an unknown finding."""
     faulty = servers("tenant-put-no-check")

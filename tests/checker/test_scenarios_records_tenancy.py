@@ -6,6 +6,7 @@ companies; against each planted fault that breaks one of these requirements, the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,21 @@ def test_clean_server_passes_every_record_and_tenancy_requirement(check_referenc
     assert outcome.results.findings() == []
     assert set(statuses.values()) == {"passed"}, statuses
     assert outcome.exit_code == 0, (outcome.verdict, outcome.error, outcome.notes)
+
+
+def test_records_already_under_odd_ids_give_no_false_alarm(reference_server, api, check_reference) -> None:
+    """A target may hold records under odd ids (a NUL in one, encoded slashes): another tool's, or stored by an
+    upsert when another of our checks sent a PUT there. The odd-id checks send ids of their run and check alone, so
+    their 404s are still owed; with ids shared by checks (`wc\\x00id`), such a record was a false READ-02 finding."""
+    api.create()
+    template = reference_server.api.store.records(None)[0]
+    for odd_id in ("wc\x00id", "a/../../x"):
+        reference_server.api.store.insert(replace(template, id=odd_id))
+
+    outcome = check_reference(engines=SCENARIOS_ONLY, base_url=reference_server.base_url, only="READ,UPDATE,DELETE")
+
+    assert outcome.results.findings() == []
+    assert outcome.results.status("READ-02") == "passed"
 
 
 def test_tenancy_is_not_run_without_a_second_developer_key(check_reference) -> None:

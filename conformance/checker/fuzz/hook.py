@@ -79,6 +79,9 @@ class ObservedTransport:
         self.deleted: set[str] = set()
         self.anchor: str | None = None  # the record generated updates go to (`anchor_record`): never deleted
         self.anchor_create: Exchange | None = None  # the request that created it
+        self.anchor_write: Exchange | None = None  # the last update of it that the target accepted
+        # case id -> the anchor's last accepted update when the case was sent: what the anchor held then
+        self.anchor_state: dict[str, Exchange] = {}
         # Ids of records this engine saw but did not create: a write naming one is never sent.
         self.foreign: set[str] = {
             record["id"] for records in state.preexisting.values() for record in records if "id" in record
@@ -104,6 +107,7 @@ class ObservedTransport:
         kwargs["allow_redirects"] = False
         self.requests += 1
         journaled = self._intend(case, operation)
+        anchor_then = self.anchor_write
         SENT_AS.set(None)  # until it takes its place in flight: the client judges the target's silence by it
         try:
             response = self._inner.send(case, **kwargs)
@@ -118,6 +122,8 @@ class ObservedTransport:
             journaled.error = f"interrupted ({type(error).__name__})"
             raise
         vars(journaled).update(vars(self._observe(case, response)))  # the journaled write's answer
+        if anchor_then is not None:
+            self.anchor_state[case.id] = anchor_then
         return response
 
     def _refuse_foreign_write(self, case: Case) -> None:
@@ -192,6 +198,8 @@ class ObservedTransport:
             self.deleted.discard(answer["id"])
         elif sent.operation == "deleteWebHook" and sent.item_id is not None:
             self.deleted.add(sent.item_id)
+        elif sent.operation == "updateWebHook" and sent.item_id is not None and sent.item_id == self.anchor:
+            self.anchor_write = sent.reply.exchange
         if sent.operation in ("listWebHooks", "getWebHook"):
             records = answer.get("values") if isinstance(answer, dict) and "values" in answer else [answer]
             for record in records if isinstance(records, list) else []:

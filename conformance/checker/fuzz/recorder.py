@@ -168,8 +168,9 @@ class VerdictRecorder:
 
     def _sequence(self, recorder: ScenarioRecorder, case_id: str, evidence: list[Exchange]) -> list[Exchange]:
         """The requests a finding needs from a clean start: the cases the failing one derives from (root first),
-        then the evidence, after the anchor record's create where any of them names the anchor, and after the
-        writes of other checks that made records the answers need (`RunState.made_by_others`)."""
+        then the evidence, after the anchor record's create and its last accepted update where any of them names
+        the anchor, and after the writes of other checks that made records the answers need
+        (`RunState.made_by_others`)."""
         ancestors: list[Exchange] = []
         parent = recorder.cases[case_id].parent_id if case_id in recorder.cases else None
         while parent is not None and parent in recorder.cases:
@@ -179,7 +180,10 @@ class VerdictRecorder:
         steps = [*ancestors, *(item for item in evidence if not any(item is other for other in ancestors))]
         anchor, create = self.transport.anchor, self.transport.anchor_create
         if anchor is not None and create is not None and any(anchor in step.url for step in steps):
-            steps.insert(0, create)
+            # What the anchor held when the case was sent: its last accepted update (every update replaces the
+            # whole record), which may have made it answer as it did (a PUT that moved it out of the company).
+            held = self.transport.anchor_state.get(case_id)
+            steps[0:0] = [create] if held is None or any(held is step for step in steps) else [create, held]
         # Records of other checks the answers show (or, for a list of the whole company, every record then).
         return [*self.state.made_by_others(steps, evidence), *steps]
 
