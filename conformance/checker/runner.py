@@ -213,7 +213,10 @@ def _check(
                 "what they would have checked is not-run (the report's notes say which)"
             )
     except (RunAborted, KeyboardInterrupt) as error:
-        stopped = f"the run stopped early: {str(error) or 'interrupted'}"
+        # An interrupt says no more than that: Python may have dressed it in the words of the code it struck
+        # ("encoding with 'idna' codec failed (KeyboardInterrupt: )", a KeyboardInterrupt raised inside a codec).
+        why = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error) or "interrupted"
+        stopped = f"the run stopped early: {why}"
         raise
     finally:
         outcome.notes += [f"{source}: {note}" for source, notes in results.notes.items() for note in notes]

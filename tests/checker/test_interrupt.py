@@ -168,6 +168,26 @@ def test_a_place_in_flight_lost_to_an_interrupt_does_not_hold_up_the_cleanup(che
     assert check_reference.servers[0].api.store.records(None) == []
 
 
+def test_an_interrupt_dressed_by_a_codec_still_reads_as_interrupted(check_reference, monkeypatch) -> None:
+    """A Ctrl-C that strikes inside a codec (requests encodes a host name with `idna`) comes out as a
+    KeyboardInterrupt carrying the codec's words. The requirements left out say the run was interrupted, not that
+    an encoding failed."""
+    real_take = Places.take
+    taken: list[int] = []
+
+    def interrupted_in_a_codec(self: Places) -> None:
+        real_take(self)
+        taken.append(1)
+        if len(taken) == 20:
+            raise KeyboardInterrupt("encoding with 'idna' codec failed (KeyboardInterrupt: )")
+
+    monkeypatch.setattr(Places, "take", interrupted_in_a_codec)
+    outcome = check_reference(concurrency=1)
+
+    reasons = {entry.not_run_reason for entry in outcome.results.by_id.values()} - {None}
+    assert outcome.error == "interrupted" and reasons == {"the run stopped early: interrupted"}
+
+
 def test_a_check_that_ends_after_an_interrupt_is_not_finished() -> None:
     """The interrupt cuts the requests in flight, and a check may end on that as on a target that did not answer
     (the lifecycle's lanes halt, a scenario's `finally` ends it): its requirements must not count as done, or a
