@@ -6,16 +6,23 @@ named records are deleted, then a sweep lists the run's shops and the company as
 that wrote) and deletes every live record carrying the run's mark (`marks.RunMark`), whatever the target
 answered when it was written: an error, nothing, a dropped connection. Records that were there before the
 run (`keep`) are never touched.
+
+Side by side, the cleanup begins behind the engines (`clean_up_behind`): once only one engine is still running,
+the records of those that have finished are deleted and the shops only they wrote to are swept, every write there
+answered, while the last engine's chain of requests leaves the network idle. `clean_up` does the rest at the end,
+and sweeps again no shop swept behind.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from conformance.checker import attribution
 from conformance.checker.client import Reply, TargetClient, TransportError, page_values
 from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
@@ -43,6 +50,7 @@ class Write:
     identity: Credentials
     exchange: Exchange
     origin: str | None = None  # the check that sent it, where the run says (`conformance replay` reruns it)
+    engine: str = ""  # the engine that sent it ("" before the engines: the preflight)
 
     @property
     def answer(self) -> str:
@@ -106,12 +114,15 @@ class Ledger:
         self.mark = mark
         self.writes: list[Write] = []
         self._owners: dict[str, Credentials] = {}
+        self._engines: dict[str, str] = {}  # record id -> the engine whose answer named it
         self._gone: set[str] = set()
         self._lock = threading.Lock()
+        self.behind = Cleanup()  # what `clean_up_behind` did, for `clean_up` to count in
+        self._swept: set[tuple[Credentials, str]] = set()  # (identity, shop) lists it walked, every record deleted
 
     def intend(self, operation: str | None, body: Any, identity: Credentials, exchange: Exchange) -> Write:
         """Journal a write before it is sent (a client intent)."""
-        write = Write(operation, _json_value(body), identity, exchange)
+        write = Write(operation, _json_value(body), identity, exchange, engine=attribution.ENGINE.get())
         with self._lock:
             self.writes.append(write)
         return write
@@ -119,6 +130,7 @@ class Ledger:
     def record(self, webhook_id: str, owner: Credentials) -> None:
         with self._lock:
             self._owners.setdefault(webhook_id, owner)
+            self._engines.setdefault(webhook_id, attribution.ENGINE.get())  # the thread that got the answer
             self._gone.discard(webhook_id)
 
     def forget(self, webhook_id: str) -> None:
@@ -183,7 +195,14 @@ class Ledger:
         profile = client.profile
         everyone = identities or [who for who in (profile.primary, profile.second) if who is not None]
         live = self.live()
-        outcome = Cleanup(created=self.created, deleted=self.created - len(live))  # the run deleted the others
+        behind = self.behind  # its deletes are among the others; its 404s were already gone
+        outcome = Cleanup(
+            created=self.created,
+            deleted=self.created - len(live) - behind.already_gone + behind.deleted,  # the run deleted the others
+            already_gone=behind.already_gone,
+            found=list(behind.found),
+            notes=list(behind.notes),
+        )
         records = [(webhook_id, [creator, *everyone]) for webhook_id, creator in live.items()]
         reasons = delete_records(client, records, workers)
         for webhook_id, reason in zip(live, reasons, strict=True):
@@ -198,6 +217,68 @@ class Ledger:
             self._sweep(client, everyone, user_shops, keep, outcome, workers)
         return outcome
 
+    def clean_up_behind(
+        self,
+        client: TargetClient,
+        identities: list[Credentials],
+        finished: Callable[[str], bool],
+        *,
+        user_shops: tuple[str, ...] = (),
+        keep: frozenset[str] = frozenset(),
+        workers: int = 1,
+    ) -> None:
+        """While other engines still run: delete the live records that engines `finished` (by name) named, and
+        sweep the shops that only they wrote to, every write there answered (a write that got no answer may yet
+        land). Only what it finishes counts: a record whose delete failed, and a shop where a record it found
+        could not be deleted, are left to `clean_up`. Never raises a TransportError (`self.behind` says what
+        it did)."""
+        with self._lock:  # which engines have finished is taken once: the last one may finish meanwhile
+            writes = list(self.writes)
+            engines = {*(write.engine for write in writes), *self._engines.values()}
+            done = frozenset(name for name in engines if finished(name))
+            live = {
+                key: owner
+                for key, owner in self._owners.items()
+                if key not in self._gone and self._engines.get(key, "") in done
+            }
+        records = [(webhook_id, [creator, *identities]) for webhook_id, creator in live.items()]
+        for webhook_id, reason in zip(live, delete_records(client, records, workers), strict=True):
+            if reason is None or reason is GONE:
+                self.forget(webhook_id)
+                self.behind.already_gone += reason is GONE
+        unsettled = {
+            write.body["shopId"]
+            for write in writes
+            if _has_shop(write) and not (write.engine in done and write.exchange.status is not None)
+        }
+        shops = {
+            identity: [shop for shop in listed if shop not in unsettled]
+            for identity, listed in self._sweep_shops(identities, user_shops).items()
+        }
+        named = set(self.live())  # the records answers named that are still there: the cleanup's at the end
+        marked, unlisted = find_marked(client, self.mark, shops, set(keep) | named, workers, company=False)
+        reasons = delete_records(client, [(item.id, [item.identity, *identities]) for item in marked], workers)
+        kept = set()  # (identity, shop) lists that showed a record it could not delete: swept again at the end
+        for item, reason in zip(marked, reasons, strict=True):
+            if reason is None:
+                self.behind.found.append(Found(item, self._source_of(item)))
+                self.behind.deleted += 1
+            elif reason is not GONE:
+                kept.add((item.identity, item.record.get("shopId")))
+        if unlisted:  # which list failed is not known: the sweep at the end lists every shop again
+            return
+        listed = {(identity, shop) for identity, shop_ids in shops.items() for shop in shop_ids}
+        self._swept |= listed - kept
+
+    def _sweep_shops(self, identities: list[Credentials], user_shops: tuple[str, ...]) -> dict[Credentials, list[str]]:
+        """The shops the sweep lists as each identity."""
+        shops = {identity: self.shops([identity], user_shops) for identity in identities}
+        # Writes without the profile's keys (the AUTH checks') are listed as the first identity: a target that
+        # served one stored it in some company, most likely the primary key's.
+        strays = [who for who in self.identities() if who not in identities]
+        shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
+        return shops
+
     def _sweep(
         self,
         client: TargetClient,
@@ -210,11 +291,10 @@ class Ledger:
         # Skipped: what was there before the run, and what the cleanup already reports as left behind. A record
         # an answer once named is swept too: a delete that answered 2xx, and a write that revived it, are seen.
         handled = set(keep) | {item.id for item in outcome.left_behind}
-        shops = {identity: self.shops([identity], user_shops) for identity in identities}
-        # Writes without the profile's keys (the AUTH checks') are listed as the first identity: a target that
-        # served one stored it in some company, most likely the primary key's.
-        strays = [who for who in self.identities() if who not in identities]
-        shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
+        shops = {
+            identity: [shop for shop in listed if (identity, shop) not in self._swept]  # swept behind the engines
+            for identity, listed in self._sweep_shops(identities, user_shops).items()
+        }
         marked, notes = find_marked(client, self.mark, shops, handled, workers)
         outcome.notes += notes
         reasons = delete_records(client, [(item.id, [item.identity, *identities]) for item in marked], workers)
@@ -297,16 +377,17 @@ def find_marked(
     shops: dict[Credentials, list[str]],
     skip: set[str] | frozenset[str] = frozenset(),
     workers: int = 1,
+    company: bool = True,
 ) -> tuple[list[Marked], list[str]]:
-    """Every live record carrying `mark` that a list shows: for each identity its `shops` one by one, then the
-    company as a whole (a record without a shopId is found by its URLs); up to `workers` lists at a time. Ids
-    in `skip` are left out. Returns the records and notes on what could not be listed; never raises."""
+    """Every live record carrying `mark` that a list shows: for each identity its `shops` one by one, then (with
+    `company`) the company as a whole (a record without a shopId is found by its URLs); up to `workers` lists at
+    a time. Ids in `skip` are left out. Returns the records and notes on what could not be listed; never raises."""
     found: dict[str, Marked] = {}
     notes: list[str] = []
     lists = [
         (identity, params)
         for identity, shop_ids in shops.items()
-        for params in [*({"shopId": shop} for shop in shop_ids), {}]
+        for params in [*({"shopId": shop} for shop in shop_ids), *([{}] if company else [])]
     ]
 
     def walk(item: tuple[Credentials, dict[str, Any]]) -> list[Reply] | TransportError:

@@ -13,8 +13,9 @@ import functools
 import json
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,8 +50,8 @@ from conformance.checker.results import Results
 from conformance.checker.run_state import RunState
 from conformance.checker.scenario import Probe
 from conformance.checker.scenarios import second_key_covers
-from conformance.checker.side_by_side import run_side_by_side
-from conformance.checker.transport import cleanup_first, raise_if_interrupted
+from conformance.checker.side_by_side import SIGNAL_LATENCY, run_side_by_side
+from conformance.checker.transport import cleanup_first, interrupted, raise_if_interrupted
 from conformance.checker.verdict import ExitCode, verdict_of
 from conformance.contract.catalogue import catalogue
 from conformance.contract.facts import ContractFacts
@@ -203,8 +204,11 @@ def _check(
         if options.concurrency == AUTO:
             _choose_concurrency(state, outcome)
         engines_side_by_side = len(planned) if state.workers > 1 else 1
-        tasks = [functools.partial(_run_engine, state, engine, deadline, say) for engine in planned]
-        run_side_by_side(tasks, engines_side_by_side, "engine")
+        left = EnginesLeft(engine.name for engine in planned)
+        tasks = [functools.partial(_run_engine, state, engine, deadline, say, left) for engine in planned]
+        if engines_side_by_side > 1 and not options.read_only:
+            tasks.append(functools.partial(_clean_up_behind, state, ledger, left))
+        run_side_by_side(tasks, len(tasks) if engines_side_by_side > 1 else 1, "engine")
         _check_preexisting_unchanged(state, outcome)
         raise_if_interrupted()  # an interrupt that Python swallowed (see `interrupt`) still ends the run as one
         if client.stats.transport_errors:
@@ -230,9 +234,9 @@ def _check(
         with cleanup_first():  # a signal at the end of the run waits for it
             outcome.cleanup = ledger.clean_up(
                 client,
-                [who for who in (profile.primary, profile.second) if who],
+                _identities(state),
                 user_shops=profile.shop_ids,
-                keep=frozenset(str(item.get("id")) for records in state.preexisting.values() for item in records),
+                keep=_preexisting_ids(state),
                 workers=state.concurrency,  # deletes of records of their own: no check counts anything any more
             )
         outcome.notes += [f"cleanup: {note}" for note in outcome.cleanup.notes]
@@ -245,6 +249,62 @@ def _check(
         outcome.coverage = dict(client.stats.by_operation)
         client.close()
         _apply_selection(results, options)
+
+
+class EnginesLeft:
+    """The engines of a run still running: which have `finished` (by name; any other name, the preflight's ""
+    and the cleanup's, is finished too), and a wait until only one is left (`down_to_one`)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._running = set(names)
+        self._changed = threading.Condition()
+
+    def done(self, name: str) -> None:
+        with self._changed:
+            self._running.discard(name)
+            self._changed.notify_all()
+
+    def finished(self, name: str) -> bool:
+        with self._changed:
+            return name not in self._running
+
+    def down_to_one(self) -> bool:
+        """Wait until one engine is left (True), or none is (False); False too once the run is interrupted."""
+        with self._changed:
+            while len(self._running) > 1 and not interrupted():
+                self._changed.wait(SIGNAL_LATENCY)
+            return len(self._running) == 1 and not interrupted()
+
+
+def _clean_up_behind(state: RunState, ledger: Ledger, left: EnginesLeft) -> None:
+    """Once only one engine is still running (a chain of requests one after another, the network idle beside
+    it), delete what the finished engines left and sweep their shops (`Ledger.clean_up_behind`): the cleanup at
+    the end then has only the last engine's to do. Its requests come last for a place in flight."""
+    if not left.down_to_one():
+        return
+    attribution.ENGINE.set(CLEANUP_CHECK)
+    state.current_check = CLEANUP_CHECK
+    try:
+        ledger.clean_up_behind(
+            state.client,
+            _identities(state),
+            left.finished,
+            user_shops=state.profile.shop_ids,
+            keep=_preexisting_ids(state),
+            workers=state.concurrency,
+        )
+    except Exception as error:  # what it did not finish, the cleanup at the end does
+        state.results.notes["cleanup"].append(f"the cleanup behind the finished engines stopped: {error}")
+
+
+def _identities(state: RunState) -> list[Credentials]:
+    """The profile's identities: the developer key's, and the second developer key's where there is one."""
+    return [who for who in (state.profile.primary, state.profile.second) if who is not None]
+
+
+def _preexisting_ids(state: RunState) -> frozenset[str]:
+    """The ids of the records that were in the user's shops before the run: never deleted."""
+    return frozenset(str(item.get("id")) for records in state.preexisting.values() for item in records)
 
 
 def _sent_by(write: Write, state: RunState) -> Write:
@@ -403,9 +463,17 @@ def _records_in_shop(state: RunState, shop_id: str) -> list[dict[str, Any]]:
     return [record for page in pages if page for record in page]
 
 
-def _run_engine(state: RunState, engine: Engine, deadline: float, say: Say) -> None:
+def _run_engine(state: RunState, engine: Engine, deadline: float, say: Say, left: EnginesLeft) -> None:
     """Run one engine, with what it sends and finds counted as its own (`attribution`); a failure of the engine
-    leaves its requirements not-run with the reason, and a target that stopped answering ends the run."""
+    leaves its requirements not-run with the reason, and a target that stopped answering ends the run. `left`
+    hears when it has ended, however it ended."""
+    try:
+        _run_one_engine(state, engine, deadline, say)
+    finally:
+        left.done(engine.name)
+
+
+def _run_one_engine(state: RunState, engine: Engine, deadline: float, say: Say) -> None:
     attribution.ENGINE.set(engine.name)
     state.current_check = engine.name
     budget = state.budget
