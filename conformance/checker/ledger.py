@@ -229,9 +229,9 @@ class Ledger:
     ) -> None:
         """While other engines still run: delete the live records that engines `finished` (by name) named, and
         sweep the shops that only they wrote to, every write there answered (a write that got no answer may yet
-        land). Only what it finishes counts: a record whose delete failed, and a shop where a record it found
-        could not be deleted, are left to `clean_up`. Never raises a TransportError (`self.behind` says what
-        it did)."""
+        land). Only what it finishes counts: a record whose delete failed is left to `clean_up`, and so is every
+        shop when a list failed or a record it found could not be deleted. Never raises a TransportError
+        (`self.behind` says what it did)."""
         with self._lock:  # which engines have finished is taken once: the last one may finish meanwhile
             writes = list(self.writes)
             engines = {*(write.engine for write in writes), *self._engines.values()}
@@ -258,17 +258,13 @@ class Ledger:
         named = set(self.live())  # the records answers named that are still there: the cleanup's at the end
         marked, unlisted = find_marked(client, self.mark, shops, set(keep) | named, workers, company=False)
         reasons = delete_records(client, [(item.id, [item.identity, *identities]) for item in marked], workers)
-        kept = set()  # (identity, shop) lists that showed a record it could not delete: swept again at the end
         for item, reason in zip(marked, reasons, strict=True):
             if reason is None:
                 self.behind.found.append(Found(item, self._source_of(item)))
                 self.behind.deleted += 1
-            elif reason is not GONE:
-                kept.add((item.identity, item.record.get("shopId")))
-        if unlisted:  # which list failed is not known: the sweep at the end lists every shop again
-            return
-        listed = {(identity, shop) for identity, shop_ids in shops.items() for shop in shop_ids}
-        self._swept |= listed - kept
+        if unlisted or any(reason is not None and reason is not GONE for reason in reasons):
+            return  # a list that failed, a record still there: the sweep at the end lists every shop again
+        self._swept |= {(identity, shop) for identity, shop_ids in shops.items() for shop in shop_ids}
 
     def _sweep_shops(self, identities: list[Credentials], user_shops: tuple[str, ...]) -> dict[Credentials, list[str]]:
         """The shops the sweep lists as each identity."""
