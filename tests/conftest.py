@@ -38,7 +38,7 @@ BASE_PATH = "/api/v1/partner/webHooks"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked `long` first, the order otherwise kept: pytest-xdist hands out tests in collection
-    order, and a four-minute test handed out last keeps one worker going while the other has nothing left."""
+    order, and a long test handed out last keeps one worker going while the other has nothing left."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 

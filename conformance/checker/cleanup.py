@@ -47,7 +47,7 @@ class Leftovers:
 def clean_up_run(profile: TargetProfile, mark: RunMark, *, delete: bool) -> Leftovers:
     """Find every live record carrying `mark` (see the module) and, with `delete`, delete each, then list again
     to be sure: a record that is still listed is left behind, whatever its DELETE answered."""
-    identities = [who for who in (profile.primary, profile.second) if who is not None]
+    identities = profile.identities
     shops = {identity: list(profile.shop_ids) for identity in identities}
     client = TargetClient(profile)
     try:

@@ -193,7 +193,7 @@ class Ledger:
         deletes (and the sweep's lists) go out at a time.
         """
         profile = client.profile
-        everyone = identities or [who for who in (profile.primary, profile.second) if who is not None]
+        everyone = identities or profile.identities
         live = self.live()
         behind = self.behind  # its deletes are among the others; its 404s were already gone
         outcome = Cleanup(

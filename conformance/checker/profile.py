@@ -46,6 +46,11 @@ class TargetProfile:
             return None
         return Credentials(self.partner_key, self.second_developer_key)
 
+    @property
+    def identities(self) -> list[Credentials]:
+        """Who the run is: the developer key's identity, and the second developer key's where there is one."""
+        return [who for who in (self.primary, self.second) if who is not None]
+
     def secrets(self) -> dict[str, str]:
         """Each secret value and the environment variable a reproduction names instead of it."""
         named = {getattr(self, option.field): option.variable for option in TARGET_OPTIONS if option.secret}

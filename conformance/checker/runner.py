@@ -234,7 +234,7 @@ def _check(
         with cleanup_first():  # a signal at the end of the run waits for it
             outcome.cleanup = ledger.clean_up(
                 client,
-                _identities(state),
+                profile.identities,
                 user_shops=profile.shop_ids,
                 keep=_preexisting_ids(state),
                 workers=state.concurrency,  # deletes of records of their own: no check counts anything any more
@@ -287,7 +287,7 @@ def _clean_up_behind(state: RunState, ledger: Ledger, left: EnginesLeft) -> None
     try:
         ledger.clean_up_behind(
             state.client,
-            _identities(state),
+            state.profile.identities,
             left.finished,
             user_shops=state.profile.shop_ids,
             keep=_preexisting_ids(state),
@@ -295,11 +295,6 @@ def _clean_up_behind(state: RunState, ledger: Ledger, left: EnginesLeft) -> None
         )
     except Exception as error:  # what it did not finish, the cleanup at the end does
         state.results.notes["cleanup"].append(f"the cleanup behind the finished engines stopped: {error}")
-
-
-def _identities(state: RunState) -> list[Credentials]:
-    """The profile's identities: the developer key's, and the second developer key's where there is one."""
-    return [who for who in (state.profile.primary, state.profile.second) if who is not None]
 
 
 def _preexisting_ids(state: RunState) -> frozenset[str]:
