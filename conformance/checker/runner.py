@@ -557,10 +557,13 @@ def _apply_selection(results: Results, options: RunOptions) -> None:
             results.not_run(item.id, "no check exercised it in this run")
 
 
-def error_outcome(message: str, options: RunOptions | None = None) -> RunOutcome:
-    """The outcome of a run that could not start (a usage error): every requirement not-run."""
+def error_outcome(
+    message: str, options: RunOptions | None = None, exit_code: ExitCode = ExitCode.USAGE
+) -> RunOutcome:
+    """The outcome of a run that could not start (a usage error, or an interrupt before it began): every
+    requirement not-run."""
     results = Results()
     _did_not_start(results, message)
     return RunOutcome(
-        "error", ExitCode.USAGE, results, options or RunOptions(), None, None, datetime.now(UTC), 0.0, error=message
+        "error", exit_code, results, options or RunOptions(), None, None, datetime.now(UTC), 0.0, error=message
     )

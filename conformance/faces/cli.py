@@ -1,22 +1,25 @@
 """The `conformance` command: a thin face over the library.
 
-Subcommands register themselves from the module that implements them, so this file stays small.
+Subcommands register themselves from the module that implements them, so this file stays small. It imports them
+only when the command starts (`build_parser`), so that a Ctrl-C during their imports (most of a second) is caught by
+`entry` and ends in one line, not a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from conformance import __version__
-from conformance.faces import cleanup as cleanup_cli
-from conformance.faces import replay as replay_cli
-from conformance.faces import report as report_cli
-from conformance.faces import run as run_cli
-from conformance.faces import serve as serve_cli
+
+INTERRUPTED = 3  # a command's exit code when a Ctrl-C stops it (`run`'s ExitCode.INCOMPLETE)
+EPILOG = f"""\
+A Ctrl-C stops a command with one line and exit code {INTERRUPTED} (`serve` stops the server and exits 0). A run
+stops so on SIGTERM too, once it has cleaned up what it wrote and written its reports."""
 
 
 class UsageProblem(Exception):
@@ -37,9 +40,16 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with one subparser per subcommand."""
+    from conformance.faces import cleanup as cleanup_cli
+    from conformance.faces import replay as replay_cli
+    from conformance.faces import report as report_cli
+    from conformance.faces import run as run_cli
+    from conformance.faces import serve as serve_cli
+
     parser = _Parser(
         prog="conformance",
         description="Contract test suite and conformance checker for the Partner WebHooks API.",
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -69,8 +79,39 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
 
 def entry() -> None:
     """The console script, and `python -m conformance.faces.cli`: the command, then the process exits with its
-    code."""
-    sys.exit(main(exiting=True))
+    code. A Ctrl-C that no command caught (it came while the command was starting) ends it with one line."""
+    try:
+        code = main(exiting=True)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the process exits next: a second Ctrl-C changes nothing
+        code = _interrupted(sys.argv[1:])
+    _forget_caught_interrupts()
+    sys.exit(code)
+
+
+def _interrupted(argv: list[str]) -> int:
+    """A Ctrl-C no command caught: one line. A `run` catches its own once it has begun, so this one came before,
+    and its four reports say so (the last run's must not stand for this one)."""
+    print("conformance: error: interrupted", file=sys.stderr)
+    if _command_of(argv) == "run":
+        from conformance.faces import run as run_cli
+
+        run_cli.write_error_reports("interrupted before the run began", run_cli.report_dir_of(argv), INTERRUPTED)
+    return INTERRUPTED
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand in `argv`, read without the parser (which may be what the interrupt cut short)."""
+    return next((token for token in argv if not token.startswith("-")), None)
+
+
+def _forget_caught_interrupts() -> None:
+    """CPython (3.11, 3.12) marks a KeyboardInterrupt that ends a string `exec` or `eval` as unhandled, even when a
+    caller catches it, and under `python -m` it then ends the process by SIGINT instead of with its exit code.
+    A Ctrl-C mid-run strikes in such an `exec` now and then (dataclasses and namedtuples build their methods
+    with one), and the run, which handled it, cleaned up and wrote its reports, still died by the signal. Every
+    string `exec` clears the mark when it begins; the command is over, so no interrupt is left unhandled."""
+    exec("pass", {})
 
 
 def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
@@ -85,6 +126,8 @@ def _usage_error(problem: UsageProblem, argv: list[str]) -> int:
     problem.parser.print_usage(sys.stderr)
     print(f"{problem.parser.prog}: error: {problem}", file=sys.stderr)
     if problem.parser.prog.endswith(" run"):
+        from conformance.faces import run as run_cli
+
         run_cli.write_error_reports(f"usage error: {problem}", run_cli.report_dir_of(argv))
     return 2
 

@@ -93,14 +93,14 @@ def _config_error(error: ConfigError, flags: dict[str, Any]) -> int:
     return int(ExitCode.USAGE)
 
 
-def write_error_reports(message: str, report_dir: Path) -> None:
-    """The four reports of a run that could not start (verdict `error`, exit code 2); a line if they cannot be
-    written."""
+def write_error_reports(message: str, report_dir: Path, exit_code: int = ExitCode.USAGE) -> None:
+    """The four reports of a run that could not start (verdict `error`; exit code 2, or 3 when it was interrupted
+    before it began); a line if they cannot be written."""
     from conformance.checker.runner import error_outcome
     from conformance.reports import write_reports
 
     try:
-        write_reports(error_outcome(message), report_dir)
+        write_reports(error_outcome(message, exit_code=ExitCode(exit_code)), report_dir)
     except OSError as problem:
         print(f"conformance: error: cannot write the report into {report_dir}: {problem}", file=sys.stderr)
 

@@ -218,3 +218,82 @@ def test_the_first_signal_during_the_cleanup_waits_for_it_and_a_second_stops_it(
     with cleanup_first():  # each cleanup counts its own
         assert defer_interrupt()
     assert not defer_interrupt()
+
+
+# A Ctrl-C the command caught must end the process with the command's code, however it struck. The cases below
+# run `entry` under `python -m`, as the tests and many users do, from a module that plants the interrupt.
+PLANTED_IN_A_STRING_EXEC = """
+from conformance.checker.transport import Places
+from conformance.faces import cli
+
+real_take, taken = Places.take, []
+
+
+def take(self):
+    real_take(self)
+    taken.append(1)
+    if len(taken) == 20:  # mid-run, inside a string exec, as when it strikes while dataclasses builds a method
+        exec("raise KeyboardInterrupt", {})
+
+
+Places.take = take
+cli.entry()
+"""
+PLANTED_IN_THE_IMPORTS = """
+import sys
+
+from conformance.faces import cli
+
+
+class Interrupts:  # one Ctrl-C while the command imports the checker, before `run` catches signals
+    def find_spec(self, name, path=None, target=None):
+        if name == "conformance.checker.runner" and self in sys.meta_path:
+            sys.meta_path.remove(self)
+            raise KeyboardInterrupt
+        return None
+
+
+sys.meta_path.insert(0, Interrupts())
+cli.entry()
+"""
+
+
+def test_a_ctrl_c_handled_inside_a_string_exec_still_ends_with_the_runs_code(tmp_path: Path) -> None:
+    """CPython marks an interrupt that ends a string `exec` as unhandled though the run caught it, cleaned up and
+    wrote its reports; under `python -m` the process then died by SIGINT (exit -2), 1 signal test in 6."""
+    (tmp_path / "planted.py").write_text(PLANTED_IN_A_STRING_EXEC)
+
+    finished = _planted_run(tmp_path, "planted", "--budget", "quick", "--concurrency", "1")
+
+    assert finished.returncode == 3, finished.stderr
+    assert "Traceback" not in finished.stderr
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert (report["verdict"], report["error"], report["cleanup"]["left_behind"]) == ("error", "interrupted", [])
+
+
+def test_a_ctrl_c_while_the_command_starts_ends_in_one_line_and_reports(tmp_path: Path) -> None:
+    """Before `run` has caught signals (its imports take most of a second), a Ctrl-C gave a traceback and death
+    by SIGINT, and left the reports of the run before."""
+    (tmp_path / "planted.py").write_text(PLANTED_IN_THE_IMPORTS)
+
+    finished = _planted_run(tmp_path, "planted", "--budget", "quick")
+
+    assert (finished.returncode, finished.stderr) == (3, "conformance: error: interrupted\n")
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert (report["verdict"], report["exit_code"]) == ("error", 3)
+    assert report["error"] == "interrupted before the run began"
+
+
+def test_the_commands_entry_imports_nothing_heavy_before_it_catches_a_ctrl_c() -> None:
+    """What runs before `entry` catches a Ctrl-C (Python's start, the entry module's imports) stays short."""
+    probe = "import sys, conformance.faces.cli; print(sorted(name for name in sys.modules if name.startswith(%r)))"
+    for heavy in ("conformance.checker", "schemathesis", "hypothesis", "requests"):
+        loaded = subprocess.run([sys.executable, "-c", probe % heavy], capture_output=True, text=True, check=True)
+        assert loaded.stdout == "[]\n", heavy
+
+
+def _planted_run(directory: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE run ARGS` against the bundled reference server, from `directory`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    command = [sys.executable, "-m", module, "run", *args]
+    return subprocess.run(command, cwd=directory, env=env, capture_output=True, text=True, timeout=120)
