@@ -56,7 +56,7 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read OpenAPI spec {path}: {_one_line(exc)}") from None
     try:
-        document = copy.deepcopy(_parse(text))  # callers (Schemathesis) may change what they get
+        document = copy.deepcopy(parse_yaml(text))  # callers (Schemathesis) may change what they get
     except yaml.YAMLError as exc:
         raise SpecError(f"OpenAPI spec {path} is not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(document, dict):
@@ -73,8 +73,9 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4)
-def _parse(text: str) -> Any:
-    # libyaml's loader when present: the pure-Python one takes most of a second for this spec.
+def parse_yaml(text: str) -> Any:
+    """YAML, read with libyaml's loader when present: the pure-Python one takes most of a second for the spec (and
+    30 ms for the requirement catalogue, which every command reads)."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
