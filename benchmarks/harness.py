@@ -45,7 +45,7 @@ def demo_keys() -> dict[str, str]:
 @dataclass
 class ChildRun:
     """How one child process went: its exit code (None when it was stopped at the deadline), wall time,
-    peak resident memory, and where its output went."""
+    peak resident memory, where its output went, and the CPU time it used (user and system)."""
 
     argv: list[str]
     exit_code: int | None
@@ -53,6 +53,7 @@ class ChildRun:
     max_rss_mb: float
     timed_out: bool
     output: Path
+    cpu_seconds: float = 0.0
 
     def output_tail(self, lines: int = 5) -> str:
         """The last lines of what the child printed (stdout and stderr together), on one line."""
@@ -81,7 +82,8 @@ def run_child(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float
     assert status is not None and usage is not None
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     exit_code = None if timed_out else child.returncode
-    return ChildRun(argv, exit_code, wall, usage.ru_maxrss / 1024, timed_out, output)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(argv, exit_code, wall, usage.ru_maxrss / 1024, timed_out, output, cpu)
 
 
 def _wait(pid: int, deadline: float | None) -> tuple[int | None, os.struct_rusage | None]:

@@ -9,10 +9,12 @@ same seed:
   `auto`, the default, and the level it chose is shown);
 - plain `schemathesis run` with its defaults (the project's spec, the keys as headers, the same seed).
 
-Measured per run: wall time from start to exit (start-up included), the requests the server answered (its
-access log), the connections the tool opened (the proxy's count), the exit code; and the slowdown of each
-tool at each round trip over its own loopback time. Writes the `latency` section of RESULTS.md and
-`latency.json`.
+Measured per run: wall time from start to exit (start-up included); the CPU time the tool used, user and
+system (on this shared 2-core machine a run of ours is bound by its CPU as much as by the network, and its CPU
+time varies far less than its wall time, so it shows a change in the checker's own work); the requests the
+server answered (its access log); the connections the tool opened (the proxy's count); the exit code; and the
+slowdown of each tool at each round trip over its own loopback time. Writes the `latency` section of
+RESULTS.md and `latency.json`.
 
 A run's wall time varies by a second or two from one run to the next on this 2-core machine (threads and the
 GIL), so `--repeat N` measures every cell N times, in turn, and the table shows the median with the range.
@@ -55,6 +57,7 @@ class LatencyRun:
     repeat: int = 1  # which of the --repeat runs of this cell
     requests_by_check: dict[str, int] = field(default_factory=dict)  # report.json's (ours only)
     chosen: int | None = None  # the level `--concurrency auto` chose (report.json's note)
+    cpu_seconds: float | None = None  # the tool's user and system CPU time
 
     @property
     def title(self) -> str:
@@ -103,9 +106,11 @@ def measure(
         note,
         repeat,
         *_from_report(workdir / "reports" / "report.json"),
+        child.cpu_seconds,
     )
     print(
-        f"{rtt_ms:5.0f} ms  {run.title:58} {run.wall_seconds:7.1f} s {run.requests:6} req "
+        f"{rtt_ms:5.0f} ms  {run.title:58} {run.wall_seconds:7.1f} s {child.cpu_seconds:5.1f} s CPU "
+        f"{run.requests:6} req "
         f"{run.connections if run.connections is not None else '-':>4} conn  exit {run.exit_code}  {note}",
         file=sys.stderr,
         flush=True,
@@ -208,11 +213,11 @@ def render(runs: list[LatencyRun]) -> str:
         "",
         f"Measured {harness.machine_line()}; {repeats} run(s) per cell, each cell in turn, same seed; the",
         "round trip added by `benchmarks/delay_proxy.py` (loopback proxy, half each way). Wall time is the median",
-        "of the cell's runs (of two, the slower), with the fastest and slowest; requests and connections are the",
-        "median run's.",
+        "of the cell's runs (of two, the slower), with the fastest and slowest; the CPU time (user and system),",
+        "requests and connections are the median run's.",
         "",
-        "| tool | round trip | wall s (median) | range s | requests | connections | x its loopback time | exit |",
-        "|---|---|---|---|---|---|---|---|",
+        "| tool | round trip | wall s (median) | range s | CPU s | requests | connections | x loopback time | exit |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     medians = {key: _median_run(cell) for key, cell in cells.items()}
     for (contender, rtt_ms), run in medians.items():
@@ -220,9 +225,10 @@ def render(runs: list[LatencyRun]) -> str:
         base = medians.get((contender, 0.0))
         slowdown = f"{run.wall_seconds / base.wall_seconds:.1f}" if base and rtt_ms else "-"
         connections = "-" if run.connections is None else str(run.connections)
+        cpu = "-" if run.cpu_seconds is None else f"{run.cpu_seconds:.1f}"
         exits = ",".join(sorted({str(item.exit_code) for item in cells[(contender, rtt_ms)]}))
         lines.append(
-            f"| {run.title} | {rtt_ms:g} ms | {run.wall_seconds:.1f} | {walls[0]:.1f}-{walls[-1]:.1f} | "
+            f"| {run.title} | {rtt_ms:g} ms | {run.wall_seconds:.1f} | {walls[0]:.1f}-{walls[-1]:.1f} | {cpu} | "
             f"{run.requests} | {connections} | {slowdown} | {exits} |"
         )
     problems = [f"- {run.title} at {run.rtt_ms:g} ms (run {run.repeat}): {run.note}" for run in runs if run.note]

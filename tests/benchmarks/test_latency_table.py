@@ -12,7 +12,8 @@ from latency import LatencyRun, render
 
 
 def _run(wall: float, rtt_ms: float, repeat: int, requests: int = 100) -> LatencyRun:
-    return LatencyRun("quick", 8, rtt_ms, wall, requests, None if rtt_ms == 0 else 10, 0, False, "", repeat)
+    connections = None if rtt_ms == 0 else 10
+    return LatencyRun("quick", 8, rtt_ms, wall, requests, connections, 0, False, "", repeat, cpu_seconds=wall / 2)
 
 
 def test_a_cell_shows_the_median_run_its_range_and_the_slowdown_over_the_loopback_median() -> None:
@@ -29,8 +30,8 @@ def test_a_cell_shows_the_median_run_its_range_and_the_slowdown_over_the_loopbac
 
     rows = [line for line in table.splitlines() if line.startswith("| `conformance run")]
     assert rows == [
-        "| `conformance run --budget quick --concurrency 8` | 0 ms | 7.0 | 6.0-9.0 | 100 | - | - | 0 |",
-        "| `conformance run --budget quick --concurrency 8` | 50 ms | 14.0 | 12.0-21.0 | 101 | 10 | 2.0 | 0 |",
+        "| `conformance run --budget quick --concurrency 8` | 0 ms | 7.0 | 6.0-9.0 | 3.5 | 100 | - | - | 0 |",
+        "| `conformance run --budget quick --concurrency 8` | 50 ms | 14.0 | 12.0-21.0 | 7.0 | 101 | 10 | 2.0 | 0 |",
     ]
     assert "3 run(s) per cell" in table
 
