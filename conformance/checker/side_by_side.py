@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -99,6 +100,9 @@ def _first_problem(futures: list[Future[None]], failed: Future[None]) -> BaseExc
 
 
 _PARSING = threading.Lock()
+_PARSED: dict[str, ast.AST] = {}  # the trees of the last source files Hypothesis parsed (`serialize_ast_parsing`)
+KEPT_TREES = 4  # the filters Schemathesis hands Hypothesis are in 3 files; the biggest tree is about 8 MB
+A_FILE = 10_000  # characters: a source this long is a whole file (a lambda's own block is a line or a few)
 
 
 def quiet_random_state_notes() -> None:
@@ -109,20 +113,41 @@ def quiet_random_state_notes() -> None:
 
 
 def serialize_ast_parsing() -> None:
-    """Let one thread at a time turn source into Python AST objects (`ast.parse`), for the whole process.
+    """Let one thread at a time turn source into Python AST objects (`ast.parse`), for the whole process; and give
+    Hypothesis the tree of a source it parsed a moment ago again.
 
     CPython builds those objects with interpreter-wide state (gh-106905): two threads parsing at once can fail
     with "SystemError: AST constructor recursion depth mismatch". Hypothesis parses source as its tests start
     (to draw the constants it finds there), so the lifecycle's lanes and Schemathesis's workers, side by side,
     would now and then lose an engine to it. The lock changes nothing else: a parse takes the same input and
-    gives the same tree."""
+    gives the same tree.
+
+    Hypothesis describes each filter it is given by parsing the source file the filter's lambda is in, and keeps
+    what it found only once the parse is done: Schemathesis's workers, starting side by side, each parsed the same
+    4,600-line file of Schemathesis's, and parsed it again later when it had let its own copy go (about 10 % of a
+    quick run's interpreter time went into `ast.parse`). Its parses of a whole file reuse the tree of the same
+    source text (Hypothesis only reads the trees, and itself keeps parts of them to hand out again); every other
+    parse is a fresh one."""
     if getattr(ast.parse, "_serialized", False):
         return
     parse = ast.parse
 
-    def serialized(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def serialized(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reusable = not args and not kwargs and isinstance(source, str) and len(source) >= A_FILE
+        reusable = reusable and _called_by_hypothesis()
         with _PARSING:
-            return parse(*args, **kwargs)
+            if not reusable:
+                return parse(source, *args, **kwargs)
+            if source not in _PARSED:
+                while len(_PARSED) >= KEPT_TREES:
+                    del _PARSED[next(iter(_PARSED))]  # the oldest
+                _PARSED[source] = parse(source)
+            return _PARSED[source]
 
     serialized._serialized = True  # type: ignore[attr-defined]
     ast.parse = serialized
+
+
+def _called_by_hypothesis() -> bool:
+    caller = sys._getframe(2)  # past `serialized`: whoever called `ast.parse`
+    return str(caller.f_globals.get("__name__", "")).startswith("hypothesis.")

@@ -120,3 +120,33 @@ def test_a_signal_that_another_thread_receives_is_handled_while_the_tasks_run() 
         resume()  # run_side_by_side interrupted the run, as the checker's handler does
 
     assert handled_while_running == [True]
+
+
+def test_hypothesis_gets_the_tree_of_a_file_it_parsed_before_and_everyone_else_a_fresh_one(monkeypatch) -> None:
+    """Side by side, Schemathesis's workers each had Hypothesis parse the same big file: its parses of a whole
+    file reuse the tree, any other parse (another library's, a lambda's own line) is done anew."""
+    import ast
+
+    from conformance.checker import side_by_side
+
+    parsed: list[str] = []
+    real_parse = ast.parse
+
+    def counted(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(source)
+        return real_parse(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counted)
+    monkeypatch.setattr(side_by_side, "_PARSED", {})
+    side_by_side.serialize_ast_parsing()
+    a_file = "x = 1\n" * (side_by_side.A_FILE // 6 + 1)
+    as_hypothesis, as_anyone = {"__name__": "hypothesis.internal.lambda_sources"}, {"__name__": "inspect"}
+
+    def parse_from(module: dict[str, str], source: str) -> ast.AST:
+        return eval("__import__('ast').parse(source)", {**module}, {"source": source})
+
+    first, again = parse_from(as_hypothesis, a_file), parse_from(as_hypothesis, a_file)
+    assert first is again and len(parsed) == 1
+    assert parse_from(as_anyone, a_file) is not first and len(parsed) == 2
+    assert parse_from(as_hypothesis, "lambda x: x") is not parse_from(as_hypothesis, "lambda x: x")
+    assert ast.dump(first) == ast.dump(real_parse(a_file))
