@@ -10,11 +10,10 @@ same seed:
 - plain `schemathesis run` with its defaults (the project's spec, the keys as headers, the same seed).
 
 Measured per run: wall time from start to exit (start-up included); the CPU time the tool used, user and
-system (on this shared 2-core machine a run of ours is bound by its CPU as much as by the network, and its CPU
-time varies far less than its wall time, so it shows a change in the checker's own work); the requests the
-server answered (its access log); the connections the tool opened (the proxy's count); the exit code; and the
-slowdown of each tool at each round trip over its own loopback time. Writes the `latency` section of
-RESULTS.md and `latency.json`.
+system (on this shared 2-core machine a run of ours is bound by its CPU, one interpreter's, as much as by the
+network); the requests the server answered (its access log); the connections the tool opened (the proxy's
+count); the exit code; and the slowdown of each tool at each round trip over its own loopback time. Writes the
+`latency` section of RESULTS.md and `latency.json`.
 
 A run's wall time varies by a second or two from one run to the next on this 2-core machine (threads and the
 GIL), so `--repeat N` measures every cell N times, in turn, and the table shows the median with the range.
