@@ -99,7 +99,7 @@ def _first_problem(futures: list[Future[None]], failed: Future[None]) -> BaseExc
     return problem
 
 
-_PARSING = threading.Lock()
+_PARSING = threading.RLock()  # re-entrant: a wrapper of `ast.parse` beneath ours may be ours again
 _PARSED: dict[str, ast.AST] = {}  # the trees of the last source files Hypothesis parsed (`serialize_ast_parsing`)
 KEPT_TREES = 4  # the filters Schemathesis hands Hypothesis are in 3 files; the biggest tree is about 8 MB
 A_FILE = 10_000  # characters: a source this long is a whole file (a lambda's own block is a line or a few)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,31 +124,44 @@ def test_a_signal_that_another_thread_receives_is_handled_while_the_tasks_run() 
     assert handled_while_running == [True]
 
 
-def test_hypothesis_gets_the_tree_of_a_file_it_parsed_before_and_everyone_else_a_fresh_one(monkeypatch) -> None:
+def test_hypothesis_gets_the_tree_of_a_file_it_parsed_before_and_everyone_else_a_fresh_one() -> None:
     """Side by side, Schemathesis's workers each had Hypothesis parse the same big file: its parses of a whole
-    file reuse the tree, any other parse (another library's, a lambda's own line) is done anew."""
-    import ast
+    file reuse the tree, any other parse (another library's, a lambda's own line) is done anew. Ours may lie
+    beneath another wrapper of `ast.parse` and be wrapped again (a lock that is not re-entrant then waited for
+    itself for good): in a process of its own, so that such a wait fails this test instead of hanging it."""
+    checked = subprocess.run([sys.executable, "-c", PARSES], capture_output=True, text=True, timeout=60)
 
-    from conformance.checker import side_by_side
+    assert (checked.returncode, checked.stdout) == (0, "ok\n"), checked.stderr
 
-    parsed: list[str] = []
-    real_parse = ast.parse
 
-    def counted(source, *args, **kwargs):  # type: ignore[no-untyped-def]
-        parsed.append(source)
-        return real_parse(source, *args, **kwargs)
+PARSES = """
+import ast
 
-    monkeypatch.setattr(ast, "parse", counted)
-    monkeypatch.setattr(side_by_side, "_PARSED", {})
-    side_by_side.serialize_ast_parsing()
-    a_file = "x = 1\n" * (side_by_side.A_FILE // 6 + 1)
-    as_hypothesis, as_anyone = {"__name__": "hypothesis.internal.lambda_sources"}, {"__name__": "inspect"}
+from conformance.checker import side_by_side
 
-    def parse_from(module: dict[str, str], source: str) -> ast.AST:
-        return eval("__import__('ast').parse(source)", {**module}, {"source": source})
+side_by_side.serialize_ast_parsing()  # as after an earlier run side by side: ours is then beneath `counted`
+parsed, real_parse = [], ast.parse
 
-    first, again = parse_from(as_hypothesis, a_file), parse_from(as_hypothesis, a_file)
-    assert first is again and len(parsed) == 1
-    assert parse_from(as_anyone, a_file) is not first and len(parsed) == 2
-    assert parse_from(as_hypothesis, "lambda x: x") is not parse_from(as_hypothesis, "lambda x: x")
-    assert ast.dump(first) == ast.dump(real_parse(a_file))
+
+def counted(source, *args, **kwargs):
+    parsed.append(source)
+    return real_parse(source, *args, **kwargs)
+
+
+ast.parse = counted
+side_by_side.serialize_ast_parsing()
+a_file = "x = 1\\n" * (side_by_side.A_FILE // 6 + 1)
+as_hypothesis, as_anyone = {"__name__": "hypothesis.internal.lambda_sources"}, {"__name__": "inspect"}
+
+
+def parse_from(module, source):
+    return eval("__import__('ast').parse(source)", dict(module), {"source": source})
+
+
+first, again = parse_from(as_hypothesis, a_file), parse_from(as_hypothesis, a_file)
+assert first is again and len(parsed) == 1, len(parsed)
+assert parse_from(as_anyone, a_file) is not first and len(parsed) == 2
+assert parse_from(as_hypothesis, "lambda x: x") is not parse_from(as_hypothesis, "lambda x: x")
+assert ast.dump(first) == ast.dump(real_parse(a_file))
+print("ok")
+"""
