@@ -290,6 +290,10 @@ def test_the_commands_entry_imports_nothing_heavy_before_it_catches_a_ctrl_c() -
     for heavy in ("conformance.checker", "schemathesis", "hypothesis", "requests"):
         loaded = subprocess.run([sys.executable, "-c", probe % heavy], capture_output=True, text=True, check=True)
         assert loaded.stdout == "[]\n", heavy
+    from conformance.checker.verdict import ExitCode
+    from conformance.faces.cli import INTERRUPTED
+
+    assert INTERRUPTED == ExitCode.INCOMPLETE  # its own copy, for the checker's module is not light
 
 
 def _planted_run(directory: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
