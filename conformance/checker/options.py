@@ -298,8 +298,8 @@ OPTIONS: dict[str, Option] = {
         Option(
             "concurrency", CONCURRENCY,
             f"requests in flight at most: checks sent side by side (1: one request at a time; {AUTO}: 1 for a "
-            f"target that answers within {NEAR_TARGET_MS:g} ms, as on loopback, else {NETWORK_CONCURRENCY}); the "
-            "same seed sends the same requests whatever N",
+            f"target that answers within {NEAR_TARGET_MS:g} ms, as on loopback, and for the bundled reference "
+            f"server, else {NETWORK_CONCURRENCY}); the same seed sends the same requests whatever N",
             AUTO, metavar="N",
         ),
         Option("strict", SWITCH, "SHOULD failures fail the run too", False),

@@ -117,3 +117,19 @@ def test_auto_concurrency_is_one_for_a_near_target_and_eight_across_a_network() 
     level, why = auto_concurrency([])
     assert (level, why) == (NETWORK_CONCURRENCY, "no answer time measured")
     assert "answered in 0.9 ms" in auto_concurrency([0.94])[1]
+
+
+def test_auto_runs_the_bundled_reference_server_one_request_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """It runs in the checker's own process: no network to wait on. Its answers, sharing the interpreter with the
+    run, took 1.5 to 2.5 ms on a slower host, and `make run` went at 8 now and then, twice as long."""
+    from conformance.checker import runner
+
+    monkeypatch.setattr(runner, "auto_concurrency", lambda answered: (NETWORK_CONCURRENCY, "as if it were slow"))
+    merged = resolve_options({"budget": "quick", "only": "LIST-05"}, environ={}, directory=tmp_path)
+
+    outcome = runner.run(make_options(merged), merged)
+
+    assert outcome.reference_server and outcome.error is None
+    assert "--concurrency auto: 1 (the bundled reference server runs in this process: one request at a time)" in (
+        outcome.notes
+    )
