@@ -149,18 +149,22 @@ class Ledger:
     def created(self) -> int:
         return len(self._owners)
 
-    def shops(self, identities: list[Credentials], user_shops: tuple[str, ...] = ()) -> list[str]:
-        """The shops these identities wrote into that a sweep lists: the run's own, and the user's `--shop-id`s."""
+    def shops(
+        self, identities: list[Credentials], user_shops: tuple[str, ...] = (), writes: list[Write] | None = None
+    ) -> list[str]:
+        """The shops these identities wrote into that a sweep lists: the run's own, and the user's `--shop-id`s (of
+        `writes`; None: every write so far)."""
         with self._lock:
-            sent = {write.body["shopId"] for write in self.writes if write.identity in identities and _has_shop(write)}
+            writes = self.writes if writes is None else writes
+            sent = {write.body["shopId"] for write in writes if write.identity in identities and _has_shop(write)}
         listable = {shop for shop in sent if _encodable(shop)}  # a lone surrogate cannot go in a query string;
         # such a record is still found by the company-wide list (its URLs carry the mark)
         return sorted(shop for shop in listable if self.mark.is_run_shop(shop) or shop in user_shops)
 
-    def identities(self) -> list[Credentials]:
-        """Every identity that wrote, in order of its first write."""
+    def identities(self, writes: list[Write] | None = None) -> list[Credentials]:
+        """Every identity that wrote, in order of its first write (of `writes`; None: every write so far)."""
         with self._lock:
-            return list(dict.fromkeys(write.identity for write in self.writes))
+            return list(dict.fromkeys(write.identity for write in (self.writes if writes is None else writes)))
 
     def observe(self, reply: Reply) -> None:
         """Update the ledger from one answer (a client observer)."""
@@ -251,9 +255,9 @@ class Ledger:
             for write in writes
             if _has_shop(write) and not (write.engine in done and write.exchange.status is not None)
         }
-        shops = {
+        shops = {  # of the writes taken above: a shop first written since is a running engine's
             identity: [shop for shop in listed if shop not in unsettled]
-            for identity, listed in self._sweep_shops(identities, user_shops).items()
+            for identity, listed in self._sweep_shops(identities, user_shops, writes).items()
         }
         named = set(self.live())  # the records answers named that are still there: the cleanup's at the end
         marked, unlisted = find_marked(client, self.mark, shops, set(keep) | named, workers, company=False)
@@ -266,13 +270,15 @@ class Ledger:
             return  # a list that failed, a record still there: the sweep at the end lists every shop again
         self._swept |= {(identity, shop) for identity, shop_ids in shops.items() for shop in shop_ids}
 
-    def _sweep_shops(self, identities: list[Credentials], user_shops: tuple[str, ...]) -> dict[Credentials, list[str]]:
-        """The shops the sweep lists as each identity."""
-        shops = {identity: self.shops([identity], user_shops) for identity in identities}
+    def _sweep_shops(
+        self, identities: list[Credentials], user_shops: tuple[str, ...], writes: list[Write] | None = None
+    ) -> dict[Credentials, list[str]]:
+        """The shops the sweep lists as each identity, of `writes` (None: every write so far)."""
+        shops = {identity: self.shops([identity], user_shops, writes) for identity in identities}
         # Writes without the profile's keys (the AUTH checks') are listed as the first identity: a target that
         # served one stored it in some company, most likely the primary key's.
-        strays = [who for who in self.identities() if who not in identities]
-        shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops)})
+        strays = [who for who in self.identities(writes) if who not in identities]
+        shops[identities[0]] = sorted({*shops[identities[0]], *self.shops(strays, user_shops, writes)})
         return shops
 
     def _sweep(
