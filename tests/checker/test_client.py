@@ -3,6 +3,7 @@ how long it waits for it, gives up on an operation that keeps getting no answer,
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -176,6 +177,51 @@ def test_a_free_place_goes_to_the_waiting_request_of_the_highest_priority_engine
         thread.join(timeout=5)
 
     assert order == ["schemathesis", "lifecycle state machine", "targeted scenarios", "targeted scenarios"]
+
+
+def test_a_free_place_wakes_only_the_request_it_goes_to_the_longest_waiting_first() -> None:
+    """Of the requests of one priority, the one that has waited longest gets the free place, and only it wakes:
+    the others are still waiting, not woken to find the place taken."""
+    places = Places(1)
+    places.take()
+    taken: list[int] = []
+    threads = []
+    for number in range(4):
+        threads.append(threading.Thread(target=lambda n=number: (places.take(), taken.append(n)), daemon=True))
+        threads[-1].start()
+        time.sleep(0.05)
+
+    for handed in range(1, 5):
+        places.give_back()
+        threads[handed - 1].join(timeout=5)
+        time.sleep(0.05)
+        assert taken == list(range(handed)), "one place, one request on: the longest waiting"
+        assert [thread.is_alive() for thread in threads] == [False] * handed + [True] * (4 - handed)
+
+
+def test_a_request_interrupted_while_it_waits_for_a_place_leaves_no_place_taken() -> None:
+    """Ctrl-C strikes the main thread as it waits for a place (at --concurrency 1 it sends itself): it stops
+    waiting, and the place that comes free goes on to the next request, or is free again, never to nobody."""
+    places = Places(1)
+    places.take()
+    previous = signal.signal(signal.SIGALRM, _raise_keyboard_interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            places.take()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    places.give_back()
+
+    later = threading.Thread(target=places.take, daemon=True)
+    later.start()
+    later.join(timeout=5)
+    assert not later.is_alive(), "the place was handed to the request that had stopped waiting"
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def test_item_path_encodes_every_reserved_character_and_dot_ids() -> None:
