@@ -30,6 +30,7 @@ from conformance.checker.client import (
     TransportError,
     page_values,
 )
+from conformance.checker.collector import loaded_set_aside
 from conformance.checker.engine import READ_ONLY, Engine, RunAborted, Say, abort_if_silent, checker_error, not_run
 from conformance.checker.engines import build_unicode_tables, engines
 from conformance.checker.ledger import Cleanup, Found, Ledger, Write
@@ -208,7 +209,8 @@ def _check(
         tasks = [functools.partial(_run_engine, state, engine, deadline, say, left) for engine in planned]
         if engines_side_by_side > 1 and not options.read_only:
             tasks.append(functools.partial(_clean_up_behind, state, ledger, left))
-        run_side_by_side(tasks, len(tasks) if engines_side_by_side > 1 else 1, "engine")
+        with loaded_set_aside():
+            run_side_by_side(tasks, len(tasks) if engines_side_by_side > 1 else 1, "engine")
         _check_preexisting_unchanged(state, outcome)
         raise_if_interrupted()  # an interrupt that Python swallowed (see `interrupt`) still ends the run as one
         if client.stats.transport_errors:
