@@ -29,14 +29,20 @@ from conformance.checker.marks import RUN_ID
 PARTNER_KEY_HEADERS = ("x-api-key", "partner_key")
 # Checks sent side by side: across a network a run waits a round trip per request, not CPU; on loopback the
 # threads only share one interpreter's CPU. So `auto`, the default, measures the preflight's answers: the
-# fastest within NEAR_TARGET_MS (loopback, the same host) runs one request at a time, any slower one
-# NETWORK_CONCURRENCY. Measured (benchmarks/RESULTS.md, latency), a quick run at 1 and at 8: loopback 6.2 and
-# 7.0 s, a 2 ms round trip 10.3 and 7.4 s, 5 ms 16.0 and 7.8 s, 50 ms 80 and 16 s. Eight requests in flight is
-# polite for any server that takes a browser's traffic; `--rate-limit` still caps the whole run. The same seed
-# sends the same requests and finds the same at any level, so the choice changes only how long a run takes.
+# fastest within NEAR_TARGET_MS (loopback, the same host) runs one request at a time, any slower one side by
+# side: one request in flight per MS_PER_PLACE of that answer, NETWORK_CONCURRENCY to MAX_AUTO_CONCURRENCY.
+# Measured (benchmarks/RESULTS.md, latency), a quick run at 1 and at 8: loopback 6.2 and 7.0 s, a 2 ms round trip
+# 10.3 and 7.4 s, 5 ms 16.0 and 7.8 s, 50 ms 80 and 16 s; a standard run at 50 ms, 32 s at 8 and 24 s at 13.
+# Polite by the rate the target sees, in-flight requests over the round trip: one per 4 ms keeps it at 250
+# requests a second at most beyond 32 ms, where 8 in flight to a target 5 ms away allow 1,600 (the checker's
+# CPU holds a run to about 250 on a 2-core machine). Sixteen in flight at most, two browsers' connections;
+# `--rate-limit` still caps the whole run. The same seed sends the same requests and finds the same at any
+# level, so the choice changes only how long a run takes.
 AUTO = "auto"
 NETWORK_CONCURRENCY = 8
 NEAR_TARGET_MS = 2.0
+MS_PER_PLACE = 4.0
+MAX_AUTO_CONCURRENCY = 16
 MAX_CONCURRENCY = 32
 BUDGET_NAMES = tuple(BUDGETS)
 ENVIRONMENT_PREFIX = "CONFORMANCE_"
@@ -114,7 +120,11 @@ def auto_concurrency(answer_ms: list[float]) -> tuple[int, str]:
     fastest = min(answer_ms)
     if fastest < NEAR_TARGET_MS:
         return 1, f"the target answered in {fastest:.1f} ms: near, one request at a time is fastest"
-    return NETWORK_CONCURRENCY, f"the target answered in {fastest:.1f} ms at best: requests go side by side"
+    level = max(NETWORK_CONCURRENCY, min(MAX_AUTO_CONCURRENCY, int(fastest // MS_PER_PLACE)))
+    return level, (
+        f"the target answered in {fastest:.1f} ms at best: requests go side by side, one in flight per "
+        f"{MS_PER_PLACE:g} ms of that, {NETWORK_CONCURRENCY} to {MAX_AUTO_CONCURRENCY}"
+    )
 
 
 def _run_id(value: Any, flag: str) -> str:
@@ -299,7 +309,8 @@ OPTIONS: dict[str, Option] = {
             "concurrency", CONCURRENCY,
             f"requests in flight at most: checks sent side by side (1: one request at a time; {AUTO}: 1 for a "
             f"target that answers within {NEAR_TARGET_MS:g} ms, as on loopback, and for the bundled reference "
-            f"server, else {NETWORK_CONCURRENCY}); the same seed sends the same requests whatever N",
+            f"server, else one per {MS_PER_PLACE:g} ms of its fastest answer, {NETWORK_CONCURRENCY} to "
+            f"{MAX_AUTO_CONCURRENCY}); the same seed sends the same requests whatever N",
             AUTO, metavar="N",
         ),
         Option("strict", SWITCH, "SHOULD failures fail the run too", False),

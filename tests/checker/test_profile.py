@@ -8,6 +8,8 @@ import pytest
 
 from conformance.checker.options import (
     AUTO,
+    MAX_AUTO_CONCURRENCY,
+    MS_PER_PLACE,
     NEAR_TARGET_MS,
     NETWORK_CONCURRENCY,
     ConfigError,
@@ -110,10 +112,16 @@ def test_concurrency_is_auto_by_default_or_a_whole_number(tmp_path: Path) -> Non
         resolve_options({"concurrency": "0"}, environ={}, directory=tmp_path)
 
 
-def test_auto_concurrency_is_one_for_a_near_target_and_eight_across_a_network() -> None:
-    """The fastest answer decides (the first of a connection also waits for the connect); none: a network."""
+def test_auto_concurrency_is_one_for_a_near_target_and_grows_with_the_round_trip_across_a_network() -> None:
+    """The fastest answer decides (the first of a connection also waits for the connect); none: a network. Across
+    a network, one request in flight per 4 ms of it: 8 at least, 16 at most."""
     assert auto_concurrency([3.4, 0.9, 1.2])[0] == 1
     assert auto_concurrency([NEAR_TARGET_MS + 0.1, 52.0])[0] == NETWORK_CONCURRENCY
+    assert [auto_concurrency([ms])[0] for ms in (10.0, 35.9, 52.3, 60.0, 64.0, 250.0)] == [8, 8, 13, 15, 16, 16]
+    assert MS_PER_PLACE * MAX_AUTO_CONCURRENCY == 64.0
+    assert "answered in 52.3 ms at best: requests go side by side, one in flight per 4 ms" in (
+        auto_concurrency([52.3, 80.0])[1]
+    )
     level, why = auto_concurrency([])
     assert (level, why) == (NETWORK_CONCURRENCY, "no answer time measured")
     assert "answered in 0.9 ms" in auto_concurrency([0.94])[1]
