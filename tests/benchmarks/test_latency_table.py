@@ -52,12 +52,12 @@ def test_a_run_at_auto_concurrency_shows_the_level_it_chose(tmp_path: Path) -> N
     from latency import _from_report
 
     report = tmp_path / "report.json"
-    notes = ["read-only run: ...", "--concurrency auto: 8 (the target answered in 52.1 ms at best: ...)"]
+    notes = ["read-only run: ...", "--concurrency auto: 13 (the target answered in 52.1 ms at best: ...)"]
     report.write_text(json.dumps({"run": {"notes": notes, "requests_by_check": {"cleanup": 3}}}), encoding="utf-8")
 
     by_check, chosen = _from_report(report)
     run = LatencyRun("quick", "auto", 50, 15.0, 100, 10, 0, False, "", 1, by_check, chosen)
 
-    assert (by_check, chosen) == ({"cleanup": 3}, 8)
-    assert run.title == "`conformance run --budget quick --concurrency auto` (chose 8)"
+    assert (by_check, chosen) == ({"cleanup": 3}, 13)
+    assert run.title == "`conformance run --budget quick --concurrency auto` (chose 13)"
     assert _from_report(tmp_path / "missing.json") == ({}, None)
