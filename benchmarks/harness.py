@@ -42,6 +42,9 @@ def demo_keys() -> dict[str, str]:
 # -- a timed child process --------------------------------------------------------------------------------
 
 
+FATAL = "Fatal Python error"  # how the interpreter's own fatal errors begin (an abort, a crash)
+
+
 @dataclass
 class ChildRun:
     """How one child process went: its exit code (None when it was stopped at the deadline), wall time,
@@ -56,12 +59,15 @@ class ChildRun:
     cpu_seconds: float = 0.0
 
     def output_tail(self, lines: int = 5) -> str:
-        """The last lines of what the child printed (stdout and stderr together), on one line."""
+        """The last lines of what the child printed (stdout and stderr together), on one line; after a fatal
+        error of the interpreter, its line first (the tail is then the threads' stacks and a list of modules)."""
         try:
             text = self.output.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
-        return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+        shown = [line.strip() for line in text.strip().splitlines()[-lines:]]
+        fatal = next((line.strip() for line in text.splitlines() if line.startswith(FATAL)), None)
+        return " | ".join([fatal, *shown] if fatal is not None and fatal not in shown else shown)
 
 
 def run_child(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, output: Path) -> ChildRun:

@@ -61,3 +61,17 @@ def test_a_run_at_auto_concurrency_shows_the_level_it_chose(tmp_path: Path) -> N
     assert (by_check, chosen) == ({"cleanup": 3}, 13)
     assert run.title == "`conformance run --budget quick --concurrency auto` (chose 13)"
     assert _from_report(tmp_path / "missing.json") == ({}, None)
+
+
+def test_the_note_of_a_run_the_interpreter_aborted_names_the_fatal_error(tmp_path: Path) -> None:
+    """After an abort the tail is the threads' stacks and a list of modules: the fatal error's line comes first."""
+    from harness import ChildRun
+
+    output = tmp_path / "output.txt"
+    lines = ["CONFORMANT? no", "Fatal Python error: Aborted", "", "Thread 0x1 (most recent call first):", "  File x"]
+    output.write_text("\n".join([*lines, "", "Extension modules: yaml._yaml (total: 1)"]), encoding="utf-8")
+    child = ChildRun([], -6, 1.0, 1.0, False, output)
+
+    assert child.output_tail(2) == "Fatal Python error: Aborted |  | Extension modules: yaml._yaml (total: 1)"
+    output.write_text("one\ntwo\nthree\n", encoding="utf-8")
+    assert child.output_tail(2) == "two | three"
