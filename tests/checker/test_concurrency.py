@@ -2,7 +2,8 @@
 
 The same seed against the same faulty server, one check at a time and eight at a time: the same requirements
 fail, with the same findings, each showing the same requests (record ids, which the server makes up, and
-times aside). And the clean server is still conformant at eight at a time, with nothing left behind.
+times aside). And the clean server is still conformant at eight at a time, and at the most `--concurrency auto`
+chooses, with nothing left behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conformance.checker.options import MAX_AUTO_CONCURRENCY, NETWORK_CONCURRENCY
 from conformance.checker.side_by_side import run_side_by_side
 from conformance.checker.transport import resume
 from conformance.checker.verdict import ExitCode
@@ -60,8 +62,9 @@ def test_the_same_seed_finds_the_same_with_one_check_or_eight_at_a_time(check_re
     assert one.cleanup.left_behind == eight.cleanup.left_behind == []
 
 
-def test_the_clean_server_stays_conformant_eight_checks_at_a_time(check_reference) -> None:
-    outcome = check_reference(concurrency=8, strict=True)
+@pytest.mark.parametrize("concurrency", [NETWORK_CONCURRENCY, MAX_AUTO_CONCURRENCY])  # the most `auto` chooses
+def test_the_clean_server_stays_conformant_many_checks_at_a_time(check_reference, concurrency: int) -> None:
+    outcome = check_reference(concurrency=concurrency, strict=True)
 
     assert outcome.exit_code == ExitCode.CONFORMANT, [entry.requirement.id for entry in outcome.results.failed()]
     assert outcome.cleanup.left_behind == []
