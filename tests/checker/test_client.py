@@ -199,11 +199,12 @@ def test_a_free_place_wakes_only_the_request_it_goes_to_the_longest_waiting_firs
         assert [thread.is_alive() for thread in threads] == [False] * handed + [True] * (4 - handed)
 
 
-def test_a_request_interrupted_while_it_waits_for_a_place_leaves_no_place_taken() -> None:
+def test_a_request_interrupted_while_it_waits_for_a_place_leaves_the_line() -> None:
     """Ctrl-C strikes the main thread as it waits for a place (at --concurrency 1 it sends itself): it stops
-    waiting, and the place that comes free goes on to the next request, or is free again, never to nobody."""
-    places = Places(1)
+    waiting, and leaves the line; a place that comes free goes to the next request, whatever its priority."""
+    places = Places(1, {"schemathesis": 2})
     places.take()
+    engine = attribution.ENGINE.set("schemathesis")  # the highest priority
     previous = signal.signal(signal.SIGALRM, _raise_keyboard_interrupt)
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.2)
@@ -212,12 +213,13 @@ def test_a_request_interrupted_while_it_waits_for_a_place_leaves_no_place_taken(
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    places.give_back()
-
-    later = threading.Thread(target=places.take, daemon=True)
+        attribution.ENGINE.reset(engine)
+    later = threading.Thread(target=places.take, daemon=True)  # a thread of its own context: priority 0
     later.start()
+    time.sleep(0.1)  # it waits, second in line if the interrupted request still stood first
+    places.give_back()
     later.join(timeout=5)
-    assert not later.is_alive(), "the place was handed to the request that had stopped waiting"
+    assert not later.is_alive(), "a request that had stopped waiting still stood first in line"
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
