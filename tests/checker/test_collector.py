@@ -5,6 +5,7 @@ the block."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 
@@ -28,14 +29,20 @@ def test_an_interrupt_in_the_block_restores_the_collector_too() -> None:
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
+class _Node:
+    """An object that can be in a cycle and have a weak reference."""
+
+    other: _Node | None = None
+
+
 def test_a_cycle_made_in_the_block_is_still_collected() -> None:
     with loaded_set_aside():
-        cycle: list[object] = []
-        cycle.append(cycle)
-        marker = id(cycle)
-        del cycle
+        node = _Node()
+        node.other = node
+        gone = weakref.ref(node)
+        del node
         gc.collect()
-        assert all(id(item) != marker for item in gc.get_objects())
+        assert gone() is None
 
 
 def test_the_engines_of_a_run_run_with_the_loaded_objects_set_aside(check_reference, monkeypatch) -> None:
