@@ -7,6 +7,7 @@ runner's, so every finding and every record below is its own.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from conformance.checker.fuzz import engine as schemathesis_engine
 from conformance.checker.fuzz.checks import CHECKS, COVERS
 from conformance.checker.fuzz.config import EDGE_VALUES, selected_operations, target_spec
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport
+from conformance.checker.fuzz.recorder import VerdictRecorder
 from conformance.checker.ledger import Cleanup, Ledger
 from conformance.checker.marks import RunMark
 from conformance.checker.observer import ResponseObserver, ResponseSpec
@@ -39,6 +41,7 @@ from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEM
 SEED = 1234
 PROFILE = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
 RULES = RequestRules.of(PROFILE, load_spec())
+SCHEMATHESIS_WORKERS = ("schemathesis_unit_tests", "schemathesis_stateful_tests")  # its threads' names
 
 
 @dataclass
@@ -409,3 +412,33 @@ def test_marking_a_body_keeps_what_makes_it_valid_or_invalid() -> None:
         unmarked = {"shopId": wrong, "webHookUrls": ["https://h.example.com/x"]}
         mark.mark_body(unmarked)
         assert unmarked["shopId"] == wrong  # a negative case's wrong type, or a null shopId, stays
+
+
+# -- the engine's own threads ------------------------------------------------------------------------------
+
+
+def _schemathesis_workers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith(SCHEMATHESIS_WORKERS)]
+
+
+def test_no_worker_of_schemathesis_outlives_the_engine_when_following_it_fails(
+    start_reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while its events are read (here: judging a finished test) ends the engine there: its workers
+    are stopped and joined before the failure goes on, so none sends beside the run's cleanup."""
+    server = start_reference()
+    state, ledger = _state(server.base_url)
+    state.concurrency = 8  # its operations on workers of its own
+
+    def fail(recorder: Any, scenario: Any) -> None:
+        raise RuntimeError("judging failed")
+
+    monkeypatch.setattr(VerdictRecorder, "record", fail)
+    with pytest.raises(RuntimeError, match="judging failed"):
+        schemathesis_engine.run_schemathesis(state, lambda line: None)
+    assert _schemathesis_workers() == []
+    sent = state.client.stats.requests
+    time.sleep(0.3)
+    assert state.client.stats.requests == sent
+    assert ledger.clean_up(state.client).left_behind == []
+    state.client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -87,7 +88,22 @@ class VerdictRecorder:
     def follow(self, stream: Any, deadline: float, probes: Sequence[Turn | Place] = ()) -> None:
         """Consume the events until the engine finishes (stopping it at the deadline; `stop_reason` says why it
         finished). `probes` are the place in flight and the turns of the rate limit that its start-up probes went
-        out in: finished with its probing phase."""
+        out in: finished with its probing phase.
+
+        Whatever ends the reading early (a Ctrl-C in this thread, a failure in judging) ends the engine first: its
+        worker threads are stopped and joined before the exception goes on. Left to the garbage collector, they
+        went on sending beside the run's cleanup."""
+        try:
+            self._follow(stream, deadline, probes)
+        except BaseException:
+            stream.stop()
+            # Schemathesis's phases stop their workers and join them on the way out. Should one yield on its way
+            # out instead ("generator ignored GeneratorExit"), the exception that ended the reading still goes on.
+            with contextlib.suppress(RuntimeError):
+                stream.generator.close()
+            raise
+
+    def _follow(self, stream: Any, deadline: float, probes: Sequence[Turn | Place]) -> None:
         stopping = False  # an interrupt was seen
         for event in stream:
             if time.monotonic() > deadline and not self.stopped_early:
