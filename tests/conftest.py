@@ -35,6 +35,8 @@ from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEM
 
 BASE_PATH = "/api/v1/partner/webHooks"
 
+pytest_plugins = ["worker_stderr"]  # a crashed test worker's last words in the report
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked `long` first, the order otherwise kept: pytest-xdist hands out tests in collection
