@@ -41,6 +41,7 @@ from conformance.checker.transport import (
     resume,
     unanswered_because,
 )
+from conformance.contract import json_text
 from conformance.contract.facts import CONTRACT, MAX_LIST_LIMIT
 
 GIVE_UP_AFTER = 3  # requests in a row to one operation without a usable answer, after which it is not sent
@@ -97,7 +98,7 @@ class Reply:
     def json(self) -> Any:
         """The parsed JSON body; ValueError when it does not parse."""
         if self._parsed is _UNSET:
-            self._parsed = json.loads(self.body.decode("utf-8"))
+            self._parsed = json_text.loads(self.body.decode("utf-8"))
         return self._parsed
 
     def json_or_none(self) -> Any:

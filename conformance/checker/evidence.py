@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from conformance.contract import json_text
 
 BODY_EVIDENCE_LIMIT = 2000  # characters of a body kept as evidence; the rest is summarised
 LARGE_BODY = 64 * 1024  # bytes from which a request body's size is worth naming
@@ -148,7 +149,7 @@ def unpacked(packed: str) -> bytes:
 
 def _parses(text: str) -> bool:
     try:
-        json.loads(text)
+        json_text.loads(text)
     except ValueError:
         return False
     return True

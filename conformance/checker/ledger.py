@@ -15,7 +15,6 @@ and sweeps again no shop swept behind.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from conformance.checker.evidence import Exchange
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import Credentials
 from conformance.checker.side_by_side import map_side_by_side
+from conformance.contract import json_text
 
 SWEEP_PAGE = 100
 SWEEP_PAGES = 20  # pages of one list the sweep walks: a company-wide walk looks at 2,000 records at most
@@ -427,8 +427,8 @@ def _delete(client: TargetClient, webhook_id: str, identity: Credentials) -> Rep
 def _json_value(body: Any) -> Any:
     if isinstance(body, bytes | str):
         try:
-            return json.loads(body)
-        except (ValueError, RecursionError):
+            return json_text.loads(body)
+        except ValueError:
             return None
     return body
 

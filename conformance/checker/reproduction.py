@@ -12,7 +12,6 @@ and the target come from the environment (`CONFORMANCE_*`), never from the scrip
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections import defaultdict
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.checker.evidence import Exchange, header_arg, shell_arg
+from conformance.contract import json_text
 from conformance.contract.facts import COLLECTION_PATH, ITEM_PATH
 
 BASE = "${CONFORMANCE_BASE_URL}"
@@ -239,7 +239,7 @@ def created_id(step: Exchange) -> str | None:
     if step.method != "POST" or step.status is None or not 200 <= step.status < 300 or not step.response_body:
         return None
     try:
-        body = json.loads(step.response_body)
+        body = json_text.loads(step.response_body)
     except ValueError:
         return None
     made = body.get("id") if isinstance(body, dict) else None

@@ -9,7 +9,6 @@ to know whether the contract promises to accept a request asks here.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
@@ -18,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from conformance.contract import json_text
 from conformance.contract.catalogue import requirement
 from conformance.contract.facts import INTERNAL_HOST_NAMES, INTERNAL_NETWORKS, MAX_URL_LENGTH, MAX_URLS, ContractFacts
 
@@ -213,8 +213,8 @@ def json_object(raw: bytes | None) -> tuple[dict[str, Any] | None, str | None]:
     if not raw:
         return None, "no body"
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        value = json_text.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except ValueError:  # UnicodeDecodeError too
         return None, "a body that is not JSON"
     if not isinstance(value, dict):
         return None, f"a JSON {_json_type(value)}, not an object"

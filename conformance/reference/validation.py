@@ -7,13 +7,13 @@ planted fault (see ``faults.py``) leaves out; ``None`` is the clean server.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from conformance.contract.json_text import MAX_NESTING, TooDeep, first_value, loads_refusing_deep
 from conformance.contract.spec import load_spec
 from conformance.reference.errors import PlantedCrash
 
@@ -68,10 +68,13 @@ def parse_json_object(raw: bytes, *, fault: str | None = None) -> dict[str, Any]
         raise Invalid("the body is not UTF-8", error_type="INVALID_JSON") from None
     try:
         if fault == "valid-trailing-data-ignored":
-            value, _ = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(text.lstrip())
+            value = first_value(text, parse_constant=_reject_constant)
         else:
-            value = json.loads(text, parse_constant=None if fault == "valid-nan-accepted" else _reject_constant)
-    except (ValueError, RecursionError):  # JSONDecodeError, huge integers, absurd nesting
+            constant = None if fault == "valid-nan-accepted" else _reject_constant
+            value = loads_refusing_deep(text, parse_constant=constant)
+    except TooDeep:  # as RFC 8259 section 9 lets a parser refuse
+        raise Invalid(f"the body is nested deeper than {MAX_NESTING} levels", error_type="INVALID_JSON") from None
+    except ValueError:  # JSONDecodeError, huge integers
         raise Invalid("the body is not valid JSON", error_type="INVALID_JSON") from None
     if not isinstance(value, dict):
         raise Invalid("the body must be a JSON object", error_type="NOT_AN_OBJECT")

@@ -354,6 +354,30 @@ def test_huge_answers_are_capped_reported_and_memory_stays_bounded(hostile, chec
     print(f"peak RSS of a run answered with {HUGE >> 20} MiB bodies: {run.peak_rss_mib:.0f} MiB")
 
 
+DEEP_ECHO = b', "wcEcho": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"  # as a server that keeps unknown fields
+
+
+def _with_a_deep_unknown_field(answer: Answer) -> Answer:
+    if 200 <= answer.status < 300 and answer.body.rstrip().endswith(b"}"):
+        return replace(answer, body=answer.body.rstrip()[:-1] + DEEP_ECHO)
+    return answer
+
+
+def test_records_that_carry_a_deeply_nested_unknown_field_are_read_and_judged_conformant(hostile, checker) -> None:
+    """A record may carry fields the contract does not name (the spec leaves its properties open): a server that
+    keeps and echoes the unknown fields a client sent, the edges' 10,000-deep one too, is conformant. Every
+    engine reads those answers side by side, while Hypothesis raises and lowers the recursion limit they share."""
+    deep_records = Rewrite(_with_a_deep_unknown_field)
+    proxy = hostile(on({"createWebHook", "getWebHook", "updateWebHook"}, deep_records))
+
+    run = checker(proxy.base_url, second_key=True)
+
+    assert (run.returncode, run.failed()) == (0, set()), run.stderr[-3000:]
+    assert_reports(run, 0)
+    assert "Traceback" not in run.stderr  # no thread of Schemathesis's died on one (its run would go on without it)
+    assert sum(request.operation == "getWebHook" for request in proxy.requests) > 10
+
+
 def test_a_first_run_on_a_fresh_machine_builds_hypothesis_unicode_table_once(start_reference, tmp_path) -> None:
     """Hypothesis builds its table of UTF-8's characters on first use, in a cache without a lock: side by side,
     each thread built one (1.2 GB, where a run with the table stored takes about 100 MB)."""

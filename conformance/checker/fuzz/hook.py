@@ -23,6 +23,7 @@ from conformance.checker.evidence import Exchange
 from conformance.checker.profile import Credentials
 from conformance.checker.run_state import RunState
 from conformance.checker.transport import SAFE_METHODS, SENT_AS, StillTooManyRequests, unanswered_because
+from conformance.contract import json_text
 from conformance.contract.facts import CONTRACT
 
 ENGINE_NAME = "schemathesis"
@@ -122,6 +123,10 @@ class ObservedTransport:
             journaled.error = f"interrupted ({type(error).__name__})"
             raise
         vars(journaled).update(vars(self._observe(case, response)))  # the journaled write's answer
+        if "json" in " ".join(response.headers.get("content-type", [])).lower():
+            # Schemathesis's parsers recurse once per level (see json_text): it judges deep JSON as the checks
+            # read it, deeper values as null; the evidence above keeps the bytes as they came.
+            response.content = json_text.readable(response.content)
         if anchor_then is not None:
             self.anchor_state[case.id] = anchor_then
         return response

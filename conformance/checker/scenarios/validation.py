@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance.checker.client import Reply, UploadRefused, page_values
 from conformance.checker.scenario import Probe, scenario
+from conformance.contract import json_text
 from conformance.contract.facts import (
     CLOUD_METADATA_ADDRESS,
     MAX_REQUEST_BODY_BYTES,
@@ -360,7 +361,7 @@ def _sent_json(case: Case) -> Any:
     if case.raw is None:
         return case.body
     try:
-        return json.loads(case.raw)
+        return json_text.loads(case.raw)
     except ValueError:
         return None
 
