@@ -23,6 +23,11 @@ from conformance.reports import build_report
 STORES_DESPITE_AN_ERROR = frozenset(
     {"valid-insert-before-validate", "create-stores-then-500", "create-stores-then-drops", "update-upsert-404"}
 )
+# Some of what these store, a whole quick run sees named in no answer: only its sweep finds it. Not so for
+# `valid-insert-before-validate`: in a quick run an answer names every record it stores, and the cleanup deletes
+# them as such (the unnamed ones came from Schemathesis's invalid coverage cases, which quick leaves to standard).
+# Its store is still checked to be empty.
+SWEPT_IN_A_QUICK_RUN = STORES_DESPITE_AN_ERROR - {"valid-insert-before-validate"}
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda item: item.name)
@@ -52,7 +57,7 @@ def test_the_whole_quick_run_reports_the_requirements_the_fault_breaks(check_ref
     outcome = check_reference(fault=fault.name, strict=True)
 
     _assert_caught(outcome, fault, check_reference.servers[-1])
-    if fault.name in STORES_DESPITE_AN_ERROR:  # by the scenarios alone, some are deleted by the check that saw them
+    if fault.name in SWEPT_IN_A_QUICK_RUN:  # by the scenarios alone, some are deleted by the check that saw them
         _assert_swept(outcome, check_reference.servers[-1])
 
 

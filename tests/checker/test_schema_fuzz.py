@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,7 +20,7 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import CHECKS as REGISTRY
 from schemathesis.checks import load_all_checks
 
-from conformance.checker.budget import BUDGETS
+from conformance.checker.budget import BUDGETS, Budget
 from conformance.checker.client import TargetClient
 from conformance.checker.fuzz import engine as schemathesis_engine
 from conformance.checker.fuzz.checks import CHECKS, COVERS
@@ -39,6 +39,8 @@ from conformance.contract.spec import load_spec
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY, DEMO_SECOND_DEVELOPER_KEY
 
 SEED = 1234
+# Every part of the engine at quick's size: these tests are about what the engine finds, whatever a budget leaves out.
+WHOLE_ENGINE = replace(BUDGETS["quick"], invalid_coverage=True)
 PROFILE = make_profile({"base_url": "http://x.test", "partner_key": "p", "developer_key": "d"})
 RULES = RequestRules.of(PROFILE, load_spec())
 SCHEMATHESIS_WORKERS = ("schemathesis_unit_tests", "schemathesis_stateful_tests")  # its threads' names
@@ -57,7 +59,7 @@ class EngineRun:
         return {entry.requirement.id for entry in self.results.failed()}
 
 
-def _state(base_url: str, budget: str = "quick", **profile: Any) -> tuple[RunState, Ledger]:
+def _state(base_url: str, budget: Budget = WHOLE_ENGINE, **profile: Any) -> tuple[RunState, Ledger]:
     """A run state wired as the runner wires it: the every-answer observer and the ledger on the client."""
     values = {
         "base_url": base_url,
@@ -73,7 +75,7 @@ def _state(base_url: str, budget: str = "quick", **profile: Any) -> tuple[RunSta
     ledger = Ledger(mark)
     client.observers += [ResponseObserver(ResponseSpec(spec), results), ledger.observe]
     client.intents.append(ledger.intend)
-    return RunState(client.profile, client, results, BUDGETS[budget], SEED, mark, spec), ledger
+    return RunState(client.profile, client, results, budget, SEED, mark, spec), ledger
 
 
 @pytest.fixture
@@ -442,3 +444,13 @@ def test_no_worker_of_schemathesis_outlives_the_engine_when_following_it_fails(
     assert state.client.stats.requests == sent
     assert ledger.clean_up(state.client).left_behind == []
     state.client.close()
+
+
+def test_the_coverage_phases_invalid_cases_run_where_the_budget_has_them() -> None:
+    def coverage_modes(budget: str, read_only: bool = False) -> list[str]:
+        parts = schemathesis_engine.parts_of_the_run(read_only, BUDGETS[budget])
+        return [part.mode for part in parts if part.phases == ("coverage",)]
+
+    assert coverage_modes("quick") == ["positive"]
+    assert coverage_modes("standard") == coverage_modes("deep") == ["positive", "negative"]
+    assert coverage_modes("standard", read_only=True) == ["positive", "negative"]

@@ -37,6 +37,7 @@ import schemathesis
 from schemathesis.engine import StopReason
 from schemathesis.engine.run.probes import PROBES as START_UP_PROBES
 
+from conformance.checker.budget import Budget
 from conformance.checker.engine import RunAborted, Say, WholeEngine
 from conformance.checker.fuzz.checks import COVERS, OPERATION_GROUPS
 from conformance.checker.fuzz.config import anchor_record, engine_config, selected_operations, target_spec
@@ -51,9 +52,9 @@ TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
 
 # Within one Schemathesis engine the phases run one after another, and one operation's coverage test is a
 # hundred requests in a row: across a network, every later phase waited for it. So Schemathesis runs as
-# engines of its own (`Part`): its coverage phase, split into the valid and the invalid cases, and its other
-# phases, side by side (one after another with one worker). Each is seeded alike and sends the same requests
-# whatever runs beside it.
+# engines of its own (`Part`): its coverage phase, split into the valid and the invalid cases (those where the
+# budget has them, `Budget.invalid_coverage`), and its other phases, side by side (one after another with one
+# worker). Each is seeded alike and sends the same requests whatever runs beside it.
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,15 @@ PARTS = (
 )
 
 
-def parts_of_the_run(read_only: bool) -> list[Part]:
+def parts_of_the_run(read_only: bool, budget: Budget) -> list[Part]:
     """Schemathesis's engines of this run, the longest first: the stateful sequences start with a create, so a
-    read-only run has none."""
-    return [part for part in PARTS if not (read_only and "stateful" in part.phases)]
+    read-only run has none; the coverage phase's invalid cases only where the budget has them."""
+    return [
+        part
+        for part in PARTS
+        if not (read_only and "stateful" in part.phases)
+        and not (part.phases == ("coverage",) and part.mode == "negative" and not budget.invalid_coverage)
+    ]
 
 
 def run_schemathesis(state: RunState, say: Say) -> None:
@@ -105,7 +111,7 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     def run_part(part: Part) -> VerdictRecorder:
         return _run_part(state, transport, part, operations, deadline)
 
-    recorders = map_side_by_side(run_part, parts_of_the_run(read_only), state.workers, ENGINE_NAME)
+    recorders = map_side_by_side(run_part, parts_of_the_run(read_only, state.budget), state.workers, ENGINE_NAME)
     recorder = recorders[0]
     for other in recorders[1:]:
         recorder.add(other)
