@@ -21,6 +21,7 @@ FOLDER_VARIABLE = "CONFORMANCE_TEST_WORKER_STDERR"  # set by the controller, inh
 LAST_LINES = 60  # when no fatal error was written
 MOST_LINES = 1000  # from the fatal error on: faulthandler writes every thread's traceback, ~30 lines each
 FATAL_ERROR = "Fatal Python error"
+MADE_FOLDER = pytest.StashKey[str]()  # the folder of this session's workers, on the controller that made it
 NOTHING_WRITTEN = (
     "(nothing: a process killed by SIGKILL, as the OOM killer does, writes no word; "
     "see the kernel's log, `dmesg | grep -i killed`)"
@@ -45,20 +46,24 @@ def last_words(path: Path) -> str:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's faulthandler plugin takes a copy of stderr
 def pytest_configure(config: pytest.Config) -> None:
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker_id is None:
+    worker = getattr(config, "workerinput", None)  # set by xdist on its workers only
+    if worker is None:
         if _starts_workers(config):
-            os.environ[FOLDER_VARIABLE] = tempfile.mkdtemp(prefix="test-worker-stderr-")
+            config.stash[MADE_FOLDER] = os.environ[FOLDER_VARIABLE] = tempfile.mkdtemp(prefix="test-worker-stderr-")
         return
     folder = os.environ.get(FOLDER_VARIABLE)
     if folder:
-        with open(worker_file(folder, worker_id), "ab") as file:
+        with open(worker_file(folder, worker["workerid"]), "ab") as file:
             os.dup2(file.fileno(), 2)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER") is None and FOLDER_VARIABLE in os.environ:
-        shutil.rmtree(os.environ.pop(FOLDER_VARIABLE), ignore_errors=True)
+    """The folder goes with the session that made it (a pytest run inside a test leaves its outer one alone)."""
+    folder = config.stash.get(MADE_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get(FOLDER_VARIABLE) == folder:
+            del os.environ[FOLDER_VARIABLE]
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown when xdist is not installed
