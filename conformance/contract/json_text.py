@@ -36,29 +36,20 @@ class TooDeep(ValueError):
 def loads(text: str | bytes, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
     """The JSON value of ``text``, as ``json.loads`` reads it, except that every array or object deeper than
     `MAX_NESTING` levels reads as None. ValueError when the text is not JSON, at any depth."""
-    shallow, deeper = _cut_below(_text(text), MAX_NESTING)
-    for piece in deeper:  # each a JSON text of its own, at most MAX_NESTING deep
-        _json_loads(piece, parse_constant)
-    return _json_loads(shallow, parse_constant)
+    return _json_loads(_checked_cut(_text(text), parse_constant), parse_constant)
 
 
 def loads_refusing_deep(text: str | bytes, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
     """The JSON value of ``text``; `TooDeep` when it is nested deeper than `MAX_NESTING` levels, ValueError when
     it is not JSON."""
-    shallow, deeper = _cut_below(_text(text), MAX_NESTING)
-    if deeper:
-        raise TooDeep(f"JSON nested deeper than {MAX_NESTING} levels")
-    return _json_loads(shallow, parse_constant)
+    return _json_loads(_refusing_deep(_text(text)), parse_constant)
 
 
 def first_value(text: str, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
     """The first JSON value in ``text`` (after any whitespace), ignoring what follows it, as ``raw_decode`` does;
     `TooDeep` when the text is nested deeper than `MAX_NESTING` levels."""
-    shallow, deeper = _cut_below(text.lstrip(), MAX_NESTING)
-    if deeper:
-        raise TooDeep(f"JSON nested deeper than {MAX_NESTING} levels")
     try:
-        return json.JSONDecoder(parse_constant=parse_constant).raw_decode(shallow)[0]
+        return json.JSONDecoder(parse_constant=parse_constant).raw_decode(_refusing_deep(text.lstrip()))[0]
     except RecursionError:  # the calling thread was already deep: not JSON it can read
         raise TooDeep("JSON nested too deep for this thread") from None
 
@@ -72,12 +63,25 @@ def readable(body: bytes) -> bytes:
     if not _may_be_too_deep(text):
         return body
     try:
-        shallow, deeper = _cut_below(text, MAX_NESTING)
-        for piece in deeper:
-            _json_loads(piece, None)
+        return _checked_cut(text, None).encode("latin-1")
     except ValueError:
         return body[:MAX_NESTING] + NOT_JSON_DEEPER_DOWN
-    return shallow.encode("latin-1")
+
+
+def _checked_cut(text: str, parse_constant: Callable[[str], Any] | None) -> str:
+    """``text`` with what lies deeper than `MAX_NESTING` levels as ``null``, each piece cut out checked to be JSON
+    (ValueError if one is not)."""
+    shallow, deeper = _cut_below(text, MAX_NESTING)
+    for piece in deeper:  # each a JSON text of its own, at most MAX_NESTING deep
+        _json_loads(piece, parse_constant)
+    return shallow
+
+
+def _refusing_deep(text: str) -> str:
+    shallow, deeper = _cut_below(text, MAX_NESTING)
+    if deeper:
+        raise TooDeep(f"JSON nested deeper than {MAX_NESTING} levels")
+    return shallow
 
 
 def _cut_below(text: str, depth: int) -> tuple[str, list[str]]:
