@@ -3,8 +3,9 @@
 A worker's stderr goes nowhere: when a worker crashes (an interpreter abort, a segfault, the OOM killer), pytest
 says only "node down: Not properly terminated", and faulthandler's tracebacks of every thread are lost with it.
 Here each worker sends its stderr (file descriptor 2, so faulthandler and C code write there too) to a file of
-its own in a folder the controller makes, and the crashed test's report gets that file's last lines. Without
-xdist (`-p no:xdist`, `-n 0`) nothing changes.
+its own in a folder the controller makes, and the crashed test's report gets that file from its last fatal
+error on (every thread's traceback), or else its last lines. Without xdist (`-p no:xdist`, `-n 0`) nothing
+changes.
 """
 
 from __future__ import annotations

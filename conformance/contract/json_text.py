@@ -12,6 +12,7 @@ so neither side ever hands the parser more than `MAX_NESTING` levels at a time:
   depth, and reads as None. No check looks that deep (the contract's deepest field is three levels down), and no
   value the checker holds is deep enough to make a comparison or a copy recurse that far.
 - `loads_refusing_deep` raises `TooDeep` instead, as a server that limits nesting does (RFC 8259 section 9).
+- `readable` gives another parser (Schemathesis's, inside a run) the text that `loads` reads, as JSON text.
 """
 
 from __future__ import annotations
