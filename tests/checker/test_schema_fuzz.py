@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import CHECKS as REGISTRY
 from schemathesis.checks import load_all_checks
@@ -24,7 +25,7 @@ from conformance.checker.budget import BUDGETS, Budget
 from conformance.checker.client import TargetClient
 from conformance.checker.fuzz import engine as schemathesis_engine
 from conformance.checker.fuzz.checks import CHECKS, COVERS
-from conformance.checker.fuzz.config import EDGE_VALUES, selected_operations, target_spec
+from conformance.checker.fuzz.config import EDGE_VALUES, longest_coverage_first, selected_operations, target_spec
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport
 from conformance.checker.fuzz.recorder import VerdictRecorder
 from conformance.checker.ledger import Cleanup, Ledger
@@ -239,6 +240,52 @@ def test_target_spec_uses_the_targets_partner_key_header_and_no_sample_record_id
     assert "6650a1f2c3d4e5f60718293a" not in text
     assert "wc-t35t-no-such-record" in text
     assert "6650a1f2c3d4e5f60718293a" in json.dumps(state.spec)  # the run's own copy is left as it was
+
+
+def test_schemathesis_begins_the_operation_with_the_most_inputs_first() -> None:
+    # Its workers take operations in the spec's order, and the update's coverage test (a case per boundary value
+    # of its 10 body properties and its id) is a quick run's longest chain of requests in a row.
+    state, _ = _state("http://x.test")
+    schema = schemathesis.openapi.from_dict(target_spec(state))
+    order = [result.ok().label for result in schema.get_all_operations()]
+    assert order == [
+        "PUT /api/v1/partner/webHooks/{webHookId}",
+        "GET /api/v1/partner/webHooks/{webHookId}",
+        "DELETE /api/v1/partner/webHooks/{webHookId}",
+        "POST /api/v1/partner/webHooks",
+        "GET /api/v1/partner/webHooks",
+    ]
+
+
+def test_inputs_are_counted_through_references_and_all_of_and_a_broken_spec_keeps_its_order() -> None:
+    body = {"$ref": "#/components/requestBodies/Wide"}
+    spec = {
+        "paths": {
+            "/few": {"get": {"parameters": [{"name": "a"}]}, "post": {"requestBody": body}},
+            "/none": {"x-note": "not an operation", "delete": {}},
+            "/shared/{id}": {"parameters": [{"name": "id"}], "get": {"parameters": [{"name": "q"}]}},
+            "/broken": {"put": {"requestBody": {"$ref": "#/components/requestBodies/Missing"}}},
+            "/looped": {"put": {"requestBody": {"$ref": "#/components/requestBodies/Loop"}}},
+            "/not-an-object": "text",
+        },
+        "components": {
+            "requestBodies": {
+                "Wide": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Wide"}}}},
+                "Loop": {"$ref": "#/components/requestBodies/Loop"},
+            },
+            "schemas": {
+                "Wide": {"properties": {"a": {}, "b": {}}, "allOf": [{"$ref": "#/components/schemas/More"}]},
+                "More": {"properties": {"b": {}, "c": {}}},
+            },
+        },
+    }
+    ordered = longest_coverage_first(spec)
+    assert ordered == spec["paths"]  # every path and operation as it was, only in another order
+    assert list(ordered) == ["/few", "/shared/{id}", "/none", "/broken", "/looped", "/not-an-object"]
+    assert list(ordered["/few"]) == ["post", "get"]  # 3 body properties (b counted once) before 1 parameter
+    assert list(ordered["/shared/{id}"]) == ["parameters", "get"]  # the path's parameter and its own: 2
+    assert ordered["/none"] == {"x-note": "not an operation", "delete": {}}
+    assert longest_coverage_first({"paths": None}) is None
 
 
 def test_only_list_requirements_run_only_the_list_operation() -> None:

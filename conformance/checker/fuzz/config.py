@@ -18,6 +18,7 @@ from conformance.contract.facts import (
     CLOUD_METADATA_ADDRESS,
     DEFAULT_EVENT_TYPE,
     MAX_URL_LENGTH,
+    METHODS,
     WEBHOOK_HOST,
     WEBHOOK_ORIGIN,
     absent_record_id,
@@ -156,7 +157,79 @@ def target_spec(state: RunState) -> dict[str, Any]:
         if scheme.get("in") == "header" and scheme.get("name", "").lower() != "authorization":
             scheme["name"] = state.profile.partner_key_header
     absent = absent_record_id(state.run_tag)
-    return _replace_strings(spec, {sample: absent for sample in _sample_ids(spec)})
+    spec = _replace_strings(spec, {sample: absent for sample in _sample_ids(spec)})
+    spec["paths"] = longest_coverage_first(spec)
+    return spec
+
+
+def longest_coverage_first(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec's paths, and the operations within each, in the order Schemathesis should begin them: the one
+    with the most inputs first. Its workers take operations in the spec's order, and its coverage phase sends one
+    operation's cases one after another, a case per input's boundary value: across a network the longest chain
+    must begin first or it ends the run alone (an update's 65 cases after the others', in a quick run at 50 ms:
+    about 1.7 s of 12). Paths stay whole: Schemathesis reads each path's operations together."""
+    paths = spec.get("paths")
+    if not isinstance(paths, dict):
+        return paths
+
+    def rank(item: Any) -> dict[str, int]:
+        if not isinstance(item, dict):
+            return {}
+        shared = _listed(item.get("parameters"))
+        return {
+            method: len(shared) + _input_count(operation, spec)
+            for method, operation in item.items()
+            if method in METHODS and isinstance(operation, dict)
+        }
+
+    ranks = {path: rank(item) for path, item in paths.items()}
+    ordered = sorted(paths, key=lambda path: -max(ranks[path].values(), default=0))
+    return {path: _methods_longest_first(paths[path], ranks[path]) for path in ordered}
+
+
+def _methods_longest_first(item: Any, rank: dict[str, int]) -> Any:
+    if not isinstance(item, dict):
+        return item
+    methods = sorted(rank, key=lambda method: -rank[method])
+    return {**{name: value for name, value in item.items() if name not in rank}, **{m: item[m] for m in methods}}
+
+
+def _input_count(operation: dict[str, Any], spec: dict[str, Any]) -> int:
+    """The inputs whose values Schemathesis's coverage phase enumerates: the operation's own parameters and the
+    top-level properties of its JSON body (what a reference that names nothing holds counts for none:
+    Schemathesis reports it)."""
+    body = _resolved(operation.get("requestBody"), spec)
+    schema = _resolved(_at(body, "content", "application/json", "schema"), spec)
+    members = [schema, *(_resolved(member, spec) for member in _listed(_at(schema, "allOf")))]
+    properties = {name for member in members for name in _keys(_at(member, "properties"))}
+    return len(_listed(operation.get("parameters"))) + len(properties)
+
+
+def _resolved(node: Any, spec: dict[str, Any]) -> Any:
+    """`node`, or what its local `$ref` names (None where it names nothing)."""
+    seen: set[str] = set()
+    while isinstance(_at(node, "$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            return None
+        seen.add(ref)
+        node = _at(spec, *(part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/")))
+    return node
+
+
+def _at(node: Any, *keys: str) -> Any:
+    """What `node` holds under `keys`, one level each; None where a level is not an object or lacks the key."""
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _keys(value: Any) -> list[str]:
+    return list(value) if isinstance(value, dict) else []
 
 
 def _sample_ids(spec: dict[str, Any]) -> set[str]:
