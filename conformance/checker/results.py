@@ -100,6 +100,8 @@ class RequirementResult:
     findings: list[Finding] = field(default_factory=list)
     failures: int = 0  # all failed assertions, also those beyond the findings kept
     not_run_reason: str | None = None
+    # Left out (`Results.leave_out`): what other checks still see of it does not make it pass; a failure still counts.
+    left_out: bool = False
     selected: bool = True  # False when --only/--skip (or pytest's -k, -m) left it out of the run
     # Per operationId, the assertions about requests to it (of those whose operation is known), and the failed.
     operations: Counter[str] = field(default_factory=Counter)
@@ -173,6 +175,8 @@ class Results:
         of the request it was about, where the check knows it."""
         with self._lock:
             entry = self.by_id[requirement_id]
+            if entry.left_out:
+                return
             entry.exercised += 1
             entry.checks.add(check)
             if operation:
@@ -218,10 +222,11 @@ class Results:
                 entry.not_run_reason = reason
 
     def leave_out(self, requirement_id: str, reason: str) -> None:
-        """Forget everything recorded about a requirement: it is not-run for `reason`, whatever touched it."""
+        """Forget everything recorded about a requirement: it is not-run for `reason`, whatever touched it, and
+        stays so whatever checks still running beside see of it, unless one sees it fail."""
         with self._lock:
             entry = self.by_id[requirement_id]
-            self.by_id[requirement_id] = RequirementResult(entry.requirement, not_run_reason=reason)
+            self.by_id[requirement_id] = RequirementResult(entry.requirement, not_run_reason=reason, left_out=True)
 
     def deselect(self, requirement_id: str, reason: str) -> None:
         """Leave a requirement out of the selection: not-run for `reason`, and not part of what was asked."""

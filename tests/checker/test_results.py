@@ -104,6 +104,17 @@ def test_left_out_requirement_forgets_what_touched_it() -> None:
     assert (entry.findings, entry.operations, entry.failed_operations, entry.checks) == ([], {}, {}, set())
 
 
+def test_a_requirement_left_out_mid_run_is_not_passed_by_checks_still_running_but_a_failure_counts() -> None:
+    # An engine's internal error leaves its requirements out while other engines still run beside it.
+    results = Results()
+    results.exercised("READ-01", "a")
+    results.leave_out("READ-01", "internal error in a")
+    results.exercised("READ-01", "b", "getWebHook")
+    assert results.status("READ-01") == "not-run"
+    results.fail(Finding("READ-01", "b", "the record as written", "another record", operation="getWebHook"))
+    assert results.status("READ-01") == "failed"
+
+
 def test_should_failure_is_a_warning_unless_strict() -> None:
     results = Results()
     for requirement_id in results.by_id:

@@ -299,6 +299,32 @@ def test_only_list_requirements_run_only_the_list_operation() -> None:
 # -- against the reference server ------------------------------------------------------------------------
 
 
+def test_a_worker_thread_ended_by_an_exception_leaves_the_engine_not_run_and_prints_no_traceback(
+    run_engine, monkeypatch, capfd
+) -> None:
+    # Schemathesis turns what fails within a test into events; what fails around one (taking the next operation,
+    # setting its test up) ends the worker thread, and the engine finishes without that operation's tests.
+    from schemathesis.engine.run import unit
+
+    before = threading.excepthook
+    run_operation = unit._run_operation
+
+    def around(operation: Any, **kwargs: Any) -> None:
+        if operation.method.upper() == "PUT":
+            raise RuntimeError("setting up the update's test failed")
+        run_operation(operation, **kwargs)
+
+    monkeypatch.setattr(unit, "_run_operation", around)
+    run = run_engine()
+    assert "Traceback" not in capfd.readouterr().err
+    [note] = run.results.notes["checker"]
+    assert note.startswith("internal error in schemathesis (") and "of its threads ended)" in note
+    assert "RuntimeError: setting up the update's test failed" in note
+    assert {run.results.status(item) for item in COVERS} == {"not-run"}  # never a pass on the strength of the rest
+    assert run.cleanup.left_behind == []
+    assert threading.excepthook is before
+
+
 def test_clean_reference_gets_no_finding_and_nothing_is_left_behind(run_engine) -> None:
     run = run_engine()
     assert run.results.findings() == []

@@ -38,7 +38,7 @@ from schemathesis.engine import StopReason
 from schemathesis.engine.run.probes import PROBES as START_UP_PROBES
 
 from conformance.checker.budget import Budget
-from conformance.checker.engine import RunAborted, Say, WholeEngine
+from conformance.checker.engine import RunAborted, Say, WholeEngine, checker_error
 from conformance.checker.fuzz.checks import COVERS, OPERATION_GROUPS
 from conformance.checker.fuzz.config import anchor_record, engine_config, selected_operations, target_spec
 from conformance.checker.fuzz.hook import ENGINE_NAME, ObservedTransport, route_through
@@ -46,8 +46,10 @@ from conformance.checker.fuzz.recorder import VerdictRecorder
 from conformance.checker.run_state import RunState, Tally, engine_summary
 from conformance.checker.side_by_side import map_side_by_side
 from conformance.checker.transport import SAFE_METHODS
+from conformance.checker.uncaught import KeptUncaught
 from conformance.contract.facts import CONTRACT
 
+THREADS = ("schemathesis_",)  # what Schemathesis's own threads are named after
 TIME_SHARE = 0.4  # of the budget's time limit; the other engines need the rest
 
 # Within one Schemathesis engine the phases run one after another, and one operation's coverage test is a
@@ -111,11 +113,15 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     def run_part(part: Part) -> VerdictRecorder:
         return _run_part(state, transport, part, operations, deadline)
 
-    recorders = map_side_by_side(run_part, parts_of_the_run(read_only, state.budget), state.workers, ENGINE_NAME)
+    with KeptUncaught(THREADS) as uncaught:
+        recorders = map_side_by_side(run_part, parts_of_the_run(read_only, state.budget), state.workers, ENGINE_NAME)
     recorder = recorders[0]
     for other in recorders[1:]:
         recorder.add(other)
     say(engine_summary(ENGINE_NAME, state, before, recorder.in_words(state)))
+    if uncaught.errors:  # a worker thread ended: the tests it was running or would have run are missing
+        ended = f"{ENGINE_NAME} ({len(uncaught.errors)} of its threads ended)"
+        checker_error(state, COVERS, ended, uncaught.errors[0])
     if recorder.stopped_early or any(part.stop_reason == StopReason.MAX_TIME for part in recorders):
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")
