@@ -1,4 +1,5 @@
-"""What ends a library's thread with an exception, kept for the run instead of printed.
+"""What ends a library's thread with an exception, kept for the run instead of printed; and which of the
+exceptions a library caught for us were raised by the checker's own code.
 
 Schemathesis tests each operation on worker threads of its own. It turns what fails within a test into events,
 but an exception raised around a test (while it takes the next operation, sets one up, or closes it) ends the
@@ -9,12 +10,23 @@ an exception is kept (`errors`) for the run to report as an error of the checker
 `threading.excepthook` is one for the whole process: the first `KeptUncaught` entered installs the hook, the
 last one left puts back what was there before, unless something else has replaced it meanwhile. An exception of
 any other thread goes to the hook that was there before.
+
+Schemathesis also catches what one of its cases raises and reports it as an error of that case, and the test of
+the operation goes on or ends there. Raised by the target's answer (a connection reset, a body it cannot read),
+that is a note of the run; raised by the checker's own code (`raised_by_the_checker`: in the hooks it runs
+inside Schemathesis's tests), that check did not all run, and a pass would rest on the rest of it.
 """
 
 from __future__ import annotations
 
 import threading
+import traceback
+from pathlib import Path
 from typing import Any
+
+import requests
+
+PACKAGE = Path(__file__).resolve().parent.parent  # the checker's own code: the conformance package
 
 _lock = threading.Lock()
 _entered: list[KeptUncaught] = []
@@ -56,3 +68,13 @@ def _keep(args: threading.ExceptHookArgs) -> None:
         return
     for kept in keepers:
         kept.errors.append(args.exc_value)
+
+
+def raised_by_the_checker(error: BaseException) -> bool:
+    """Whether `error` was raised in the checker's own code (where it was raised, its innermost frame, is in the
+    conformance package), and is not one of the transport failures the checker raises for a target's answer on
+    purpose (requests' exceptions: too large, too slow, still rate-limited)."""
+    if isinstance(error, requests.RequestException):
+        return False
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).resolve().is_relative_to(PACKAGE)

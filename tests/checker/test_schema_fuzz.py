@@ -34,6 +34,7 @@ from conformance.checker.observer import ResponseObserver, ResponseSpec
 from conformance.checker.profile import make_profile
 from conformance.checker.results import Results
 from conformance.checker.run_state import RunState
+from conformance.contract import json_text
 from conformance.contract.facts import MAX_URL_LENGTH
 from conformance.contract.request_rules import RequestRules, url_breaks
 from conformance.contract.spec import load_spec
@@ -323,6 +324,24 @@ def test_a_worker_thread_ended_by_an_exception_leaves_the_engine_not_run_and_pri
     assert {run.results.status(item) for item in COVERS} == {"not-run"}  # never a pass on the strength of the rest
     assert run.cleanup.left_behind == []
     assert threading.excepthook is before
+
+
+def test_an_error_of_the_checkers_own_code_within_a_test_leaves_the_engine_not_run(run_engine, monkeypatch) -> None:
+    # Schemathesis catches it as an error of the case, and that operation's test ends there or goes on without it.
+    observe = ObservedTransport._observe
+
+    def failing(self: ObservedTransport, case: Any, response: Any) -> Any:
+        if case.method.upper() == "PUT":  # a parse of the checker's that refuses, where none should
+            json_text.loads_refusing_deep("[" * 600 + "]" * 600)
+        return observe(self, case, response)
+
+    monkeypatch.setattr(ObservedTransport, "_observe", failing)
+    run = run_engine()
+    [note] = run.results.notes["checker"]
+    assert note.startswith("internal error in schemathesis (") and "of its cases)" in note
+    assert "TooDeep" in note and "json_text.py" in note  # what and where
+    assert {run.results.status(item) for item in COVERS} == {"not-run"}
+    assert run.cleanup.left_behind == []
 
 
 def test_clean_reference_gets_no_finding_and_nothing_is_left_behind(run_engine) -> None:

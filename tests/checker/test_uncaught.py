@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
-from conformance.checker.uncaught import KeptUncaught
+import requests
+
+from conformance.checker.uncaught import KeptUncaught, raised_by_the_checker
+from conformance.contract import json_text
 
 
 def _ends_with(name: str, error: BaseException) -> None:
@@ -59,3 +63,23 @@ def test_a_hook_installed_meanwhile_by_someone_else_is_left_in_place() -> None:
         assert threading.excepthook is theirs
     finally:
         threading.excepthook = before
+
+
+def _raised(call) -> BaseException:
+    try:
+        call()
+    except Exception as error:
+        return error
+    raise AssertionError("nothing raised")
+
+
+def test_what_the_checkers_own_code_raised_is_told_from_what_a_library_or_the_target_raised() -> None:
+    deep = "[" * 600 + "]" * 600
+    assert raised_by_the_checker(_raised(lambda: json_text.loads_refusing_deep(deep)))
+    assert not raised_by_the_checker(_raised(lambda: json.loads("{not json")))  # raised in the library
+
+    def unanswered() -> None:  # raised by the checker's transport on purpose, for a target's answer
+        raise requests.ConnectionError("reset by the target")
+
+    assert not raised_by_the_checker(_raised(unanswered))
+    assert not raised_by_the_checker(RuntimeError("never raised: no traceback"))

@@ -122,6 +122,9 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     if uncaught.errors:  # a worker thread ended: the tests it was running or would have run are missing
         ended = f"{ENGINE_NAME} ({len(uncaught.errors)} of its threads ended)"
         checker_error(state, COVERS, ended, uncaught.errors[0])
+    elif recorder.checker_errors:  # the checker's own code failed within a test: that test did not all run
+        failed = f"{ENGINE_NAME} ({len(recorder.checker_errors)} of its cases)"
+        checker_error(state, COVERS, failed, recorder.checker_errors[0])
     if recorder.stopped_early or any(part.stop_reason == StopReason.MAX_TIME for part in recorders):
         for requirement_id in COVERS:
             state.results.not_run(requirement_id, "schemathesis: its share of the budget's time ran out")

@@ -18,6 +18,7 @@ from conformance.checker.fuzz.checks import CHECKS, CheckedExchange
 from conformance.checker.fuzz.hook import ForeignRecordWrite, ObservedTransport, Unanswered
 from conformance.checker.run_state import RunState
 from conformance.checker.transport import Place, Turn, interrupted
+from conformance.checker.uncaught import raised_by_the_checker
 from conformance.contract.request_rules import Break, RequestRules
 
 EVIDENCE_PER_FINDING = 4  # exchanges kept per finding: the failing one and what led to it
@@ -49,6 +50,7 @@ class VerdictRecorder:
         self.target_silent = False  # the target stopped answering: the engine was stopped
         self.stop_reason: StopReason | None = None  # why the engine finished, once it has
         self._errors: Counter[str] = Counter()
+        self.checker_errors: list[BaseException] = []  # raised by the checker's own code within a test
 
     @property
     def errors(self) -> int:
@@ -64,6 +66,7 @@ class VerdictRecorder:
         self.stopped_early |= other.stopped_early
         self.target_silent |= other.target_silent
         self._errors.update(other._errors)
+        self.checker_errors += other.checker_errors
 
     def in_words(self, state: RunState) -> str:
         """What the engine's own filter and the staging guard did, briefly for the console line; the report's
@@ -124,6 +127,8 @@ class VerdictRecorder:
                 self.refused += 1  # a guard did its job: not an error of the engine or the target
             elif isinstance(event, events.NonFatalError) and isinstance(event.value, Unanswered):
                 self.unanswered += 1  # the client counted it: the report's notes say what the target did
+            elif isinstance(event, events.NonFatalError) and raised_by_the_checker(event.value):
+                self.checker_errors.append(event.value)  # a bug of ours: that test did not all run
             elif isinstance(event, events.NonFatalError):
                 self._errors[str(event.value).splitlines()[0][:200] if str(event.value) else event.label] += 1
             elif isinstance(event, events.Interrupted):
