@@ -4,7 +4,8 @@ percent-escape (`%zz`) or a dot segment in the path, a header name with a space.
 `requests` (through urllib3) adds a `Host`, re-encodes `%zz` as `%25zz`, resolves `..` and refuses odd header
 names, so these go out over a plain socket, one connection each (`Connection: close`). `TargetClient.call_raw`
 signs them, keeps them to the rate limit, records them as redacted evidence and hands the answer to the
-observers like every other request; this module only writes the bytes and reads the answer.
+observers like every other request; this module only writes the bytes and reads the answer, on a socket that an
+interrupt cuts like every other request's (`transport.interrupt`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from conformance.checker.transport import carrying_a_request
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,15 @@ def send_raw(base_url: str, request: RawRequest, timeout: float, max_body: int) 
     connection = socket.create_connection((host, port), timeout=timeout)
     try:
         if secure:
-            connection = ssl.create_default_context().wrap_socket(connection, server_hostname=host)
-        # A server may answer and close before it has read the whole request: read what it said.
-        with contextlib.suppress(OSError):
-            connection.sendall(request_bytes(parts.netloc, parts.path.rstrip("/"), request))
-        response = http.client.HTTPResponse(connection, method=request.method)
-        response.begin()
-        body = response.read(max_body + 1)
+            with carrying_a_request(connection):  # a handshake that hangs is cut too
+                connection = ssl.create_default_context().wrap_socket(connection, server_hostname=host)
+        with carrying_a_request(connection):
+            # A server may answer and close before it has read the whole request: read what it said.
+            with contextlib.suppress(OSError):
+                connection.sendall(request_bytes(parts.netloc, parts.path.rstrip("/"), request))
+            response = http.client.HTTPResponse(connection, method=request.method)
+            response.begin()
+            body = response.read(max_body + 1)
         return RawAnswer(response.status, list(response.getheaders()), body)
     finally:
         connection.close()

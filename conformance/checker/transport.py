@@ -26,6 +26,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
@@ -70,12 +71,42 @@ class AnswerTooSlow(requests.ReadTimeout):
     """The answer kept arriving, but not all of it within ANSWER_TIMEOUTS request timeouts."""
 
 
+class _UnlessInterrupted:
+    """A connection that goes no further once connected if the run was interrupted meanwhile: `interrupt` found
+    it without a socket to cut (it was still connecting)."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if _INTERRUPTED.is_set():
+            self.close()  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
+
+
+class _TrackedHTTPConnection(_UnlessInterrupted, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_UnlessInterrupted, HTTPSConnection):
+    pass
+
+
 class _TrackedHTTPConnectionPool(HTTPConnectionPool):
-    """A connection pool that knows which of its connections carry a request right now (`interrupt`)."""
+    """A connection pool that knows which of its connections carry a request right now (`interrupt`).
+
+    A request cannot slip past an interrupt between the sender's last look (`raise_if_interrupted`) and its
+    connection: `interrupt` raises the flag, then cuts the connections held; a connection is held, then the flag
+    is looked at again, and once more when it has connected. So either the sender sees the flag, or `interrupt`
+    sees the connection, with its socket to cut or still connecting."""
+
+    ConnectionCls = _TrackedHTTPConnection
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         connection = super()._get_conn(timeout)
         _IN_FLIGHT.add(connection)
+        if _INTERRUPTED.is_set():
+            _IN_FLIGHT.discard(connection)
+            super()._put_conn(connection)
+            raise KeyboardInterrupt
         return connection
 
     def _put_conn(self, conn: Any) -> None:
@@ -88,10 +119,11 @@ class _TrackedHTTPConnectionPool(HTTPConnectionPool):
 
 
 class _TrackedHTTPSConnectionPool(_TrackedHTTPConnectionPool, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _TrackedHTTPSConnection
 
 
 _IN_FLIGHT: weakref.WeakSet[Any] = weakref.WeakSet()  # connections of the guarded pools that carry a request
+_RAW_IN_FLIGHT: weakref.WeakSet[socket.socket] = weakref.WeakSet()  # sockets of raw requests (`carrying_a_request`)
 _CLOSE_ON_RELEASE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # whose request sent "close"
 _INTERRUPTED = threading.Event()
 
@@ -102,21 +134,35 @@ def interrupt() -> None:
     KeyboardInterrupt until the run resumes for its cleanup (`TargetClient.resume_all`): so the run stops even
     when Python swallows the KeyboardInterrupt that the handler raises (inside a garbage-collector callback)."""
     _INTERRUPTED.set()
-    for connection in _in_flight():
-        if getattr(connection, "sock", None) is not None:
+    sockets = [getattr(connection, "sock", None) for connection in _snapshot(_IN_FLIGHT)] + _snapshot(_RAW_IN_FLIGHT)
+    for sock in sockets:
+        if sock is not None:
             with contextlib.suppress(OSError):
-                connection.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
 
 
-def _in_flight() -> list[Any]:
-    """The connections carrying a request now. (No lock: a signal handler must not wait for one its own thread
-    may hold; a snapshot that another thread disturbed is taken again.)"""
+def _snapshot(held: weakref.WeakSet[Any]) -> list[Any]:
+    """What carries a request now. (No lock: a signal handler must not wait for one its own thread may hold; a
+    snapshot that another thread disturbed is taken again.)"""
     for _ in range(100):
         try:
-            return list(_IN_FLIGHT)
+            return list(held)
         except RuntimeError:  # the set changed size while it was copied
             continue
     return []
+
+
+@contextlib.contextmanager
+def carrying_a_request(sock: socket.socket) -> Iterator[None]:
+    """Hold the socket of a request sent around requests (`raw_request`) among those `interrupt` cuts while
+    it carries its request; KeyboardInterrupt at once if the run has been interrupted (see
+    `_TrackedHTTPConnectionPool` for why it looks after holding)."""
+    _RAW_IN_FLIGHT.add(sock)
+    try:
+        raise_if_interrupted()
+        yield
+    finally:
+        _RAW_IN_FLIGHT.discard(sock)
 
 
 def resume() -> None:

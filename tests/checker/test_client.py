@@ -16,12 +16,14 @@ import pytest
 import requests
 from hostile.server import Answer, Drop, Hang, HostileServer, Huge, Request, Trickle, always
 from urllib3 import HTTPConnectionPool
+from urllib3.connection import HTTPConnection
 
 from conformance.checker import attribution
 from conformance.checker.client import GIVE_UP_AFTER, TargetClient, TransportError
 from conformance.checker.ledger import Ledger
 from conformance.checker.marks import RunMark
 from conformance.checker.profile import TargetProfile
+from conformance.checker.raw_request import RawRequest
 from conformance.checker.silence import STOPPED_ANSWERING
 from conformance.checker.transport import (
     ANSWER_TIMEOUTS,
@@ -33,7 +35,7 @@ from conformance.checker.transport import (
     RateLimiter,
     interrupt,
 )
-from conformance.contract.facts import DEFAULT_EVENT_TYPE, item_path
+from conformance.contract.facts import COLLECTION_PATH, DEFAULT_EVENT_TYPE, item_path
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
 
 
@@ -499,6 +501,66 @@ def test_a_request_interrupted_while_it_waits_for_its_place_in_flight_never_goes
         client.resume_all()
     assert len(server.requests) == 1
     assert sorted(type(error).__name__ for error in outcome) == ["KeyboardInterrupt", "TransportError"]
+
+
+# Where a signal may land in a sending thread: after its last look at the interrupt, as it takes a connection
+# from the pool; and while that connection is being made, before it has a socket that `interrupt` could cut.
+_LANDS_AS_IT_TAKES_A_CONNECTION = (HTTPConnectionPool, "_get_conn")
+_LANDS_AS_IT_CONNECTS = (HTTPConnection, "_new_conn")
+
+
+@pytest.mark.parametrize(
+    ("owner", "method"), [_LANDS_AS_IT_TAKES_A_CONNECTION, _LANDS_AS_IT_CONNECTS], ids=["taking", "connecting"]
+)
+def test_an_interrupt_that_lands_as_a_request_sets_out_keeps_it_from_going_out(
+    hostile_server, monkeypatch, owner: type, method: str
+) -> None:
+    """Otherwise the request goes out after the interrupt has cut those in flight, and hangs the run's end for a
+    whole request timeout (a fresh clone's SIGTERM once took 30.8 s to stop a run)."""
+    server = hostile_server(always(Hang(30)))
+    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
+    original = getattr(owner, method)
+
+    def interrupted_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        got = original(*args, **kwargs)
+        interrupt()  # the signal's handler, run in the middle of this thread's sending
+        return got
+
+    monkeypatch.setattr(owner, method, interrupted_meanwhile)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.list()
+    finally:
+        client.resume_all()
+    assert time.monotonic() - started < 5
+    assert server.requests == []
+
+
+def test_interrupt_cuts_a_raw_request_hanging_in_another_thread(hostile_server) -> None:
+    server = hostile_server(always(Hang(30)))
+    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.call_raw(RawRequest("GET", COLLECTION_PATH))
+        except BaseException as error:  # what the thread saw is the assertion
+            outcome.append(error)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    while not server.requests:
+        time.sleep(0.01)
+    try:
+        interrupt()
+        thread.join(timeout=5)
+        assert not thread.is_alive() and isinstance(outcome[0], TransportError)
+        with pytest.raises(KeyboardInterrupt):
+            client.call_raw(RawRequest("GET", COLLECTION_PATH))
+    finally:
+        client.resume_all()
+    assert len(server.requests) == 1
 
 
 def _bytes_held(error: BaseException) -> int:

@@ -528,11 +528,23 @@ def test_no_worker_of_schemathesis_outlives_the_engine_when_following_it_fails(
         raise RuntimeError("judging failed")
 
     monkeypatch.setattr(VerdictRecorder, "record", fail)
+    made: list[ObservedTransport] = []
+    init = ObservedTransport.__init__
+
+    def kept(transport: ObservedTransport, *args: Any) -> None:
+        init(transport, *args)
+        made.append(transport)
+
+    monkeypatch.setattr(ObservedTransport, "__init__", kept)
     with pytest.raises(RuntimeError, match="judging failed"):
         schemathesis_engine.run_schemathesis(state, lambda line: None)
     assert _schemathesis_workers() == []
     sent = state.client.stats.requests
     time.sleep(0.3)
+    assert state.client.stats.requests == sent
+    # Had one been left running, it would send nothing more.
+    with pytest.raises(KeyboardInterrupt):
+        made[0].send(SimpleNamespace(method="GET", path_parameters={}, body=None))
     assert state.client.stats.requests == sent
     assert ledger.clean_up(state.client).left_behind == []
     state.client.close()

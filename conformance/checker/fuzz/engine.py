@@ -113,8 +113,12 @@ def run_schemathesis(state: RunState, say: Say) -> None:
     def run_part(part: Part) -> VerdictRecorder:
         return _run_part(state, transport, part, operations, deadline)
 
-    with KeptUncaught(THREADS) as uncaught:
-        recorders = map_side_by_side(run_part, parts_of_the_run(read_only, state.budget), state.workers, ENGINE_NAME)
+    parts = parts_of_the_run(read_only, state.budget)
+    try:
+        with KeptUncaught(THREADS) as uncaught:
+            recorders = map_side_by_side(run_part, parts, state.workers, ENGINE_NAME)
+    finally:
+        transport.ended = True  # its workers are joined by now; should one not be, it sends nothing more
     recorder = recorders[0]
     for other in recorders[1:]:
         recorder.add(other)

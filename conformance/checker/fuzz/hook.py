@@ -76,6 +76,7 @@ class ObservedTransport:
         self._base_path = urlsplit(state.profile.base_url).path.rstrip("/")
         self.traffic: dict[str, Sent] = {}  # case id -> the last request sent for it
         self.requests = 0
+        self.ended = False  # its engine has ended (`run_schemathesis`)
         self.created: set[str] = set()
         self.deleted: set[str] = set()
         self.anchor: str | None = None  # the record generated updates go to (`anchor_record`): never deleted
@@ -93,6 +94,8 @@ class ObservedTransport:
 
     def send(self, case: Case, **kwargs: Any) -> Response:
         """Send as Schemathesis would, by the client's rules (see the class); then observe the answer."""
+        if self.ended:  # a worker of Schemathesis's that outlived its engine: the run's cleanup may be under way
+            raise KeyboardInterrupt
         client = self._state.client
         attribution.ENGINE.set(ENGINE_NAME)  # on whichever of Schemathesis's threads sends it
         self._state.current_check = ENGINE_NAME
