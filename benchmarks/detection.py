@@ -4,8 +4,9 @@ For the clean reference server and every fault of its catalogue (`conformance/re
 server (`conformance serve --fault NAME`, its own process) is checked by each tool in turn:
 
 - `conformance run --base-url URL --budget B --seed S --strict` for each budget, the keys in CONFORMANCE_*.
-  Caught: report.json has every requirement the fault breaks `failed` ("partly": some of them). On the
-  clean server, any failed requirement is a false alarm.
+  Caught: report.json has every requirement the fault breaks `failed` ("partly": some of them), whatever
+  else the run reports (a request left unanswered); "error" only when its verdict is `error`. On the clean
+  server, any failed requirement is a false alarm.
 - `schemathesis run openapi/partner-webhooks.yaml --url URL -H <keys> --seed S`, otherwise its defaults,
   in an empty directory. Caught: its JSON report lists a failure that its run against the clean server
   did not (any failure, when the clean server is not part of the run). On the clean server, any failure
@@ -75,17 +76,22 @@ def check_with_conformance(fault: Fault | None, budget: str, workdir: Path, time
         verdict.detail = f"no report.json: {child.output_tail(2)}"
         return verdict
     verdict.failed = sorted(item["id"] for item in report["requirements"] if item["status"] == "failed")
-    if child.timed_out:
-        verdict.caught = "timeout"
-    elif report.get("error"):
-        verdict.caught = "error"
-        verdict.detail = report["error"]
-    elif fault is None:
-        verdict.caught = "false alarm" if verdict.failed else "clean"
-    else:
-        hit = [item for item in fault.breaks if item in verdict.failed]
-        verdict.caught = "yes" if len(hit) == len(fault.breaks) else "partly" if hit else "no"
+    verdict.caught = "timeout" if child.timed_out else caught_by(report, fault)
+    verdict.detail = report.get("error") or ""
     return verdict
+
+
+def caught_by(report: dict, fault: Fault | None) -> str:
+    """What a finished run's report.json says about the server, by the run's own verdict: `error` gave none
+    (nothing failed, and the run broke off). A run that also carries an error (a request left unanswered)
+    still judged the server on what it saw: a failed MUST stands (`verdict_of`)."""
+    if report["verdict"] == "error":
+        return "error"
+    failed = {item["id"] for item in report["requirements"] if item["status"] == "failed"}
+    if fault is None:
+        return "false alarm" if failed else "clean"
+    hit = [item for item in fault.breaks if item in failed]
+    return "yes" if len(hit) == len(fault.breaks) else "partly" if hit else "no"
 
 
 def check_with_schemathesis(fault: Fault | None, workdir: Path, timeout: float, seed: int) -> Verdict:
