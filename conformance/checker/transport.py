@@ -199,6 +199,13 @@ def interrupted() -> bool:
     return _INTERRUPTED.is_set()
 
 
+def pause(seconds: float) -> None:
+    """Wait `seconds` (a Retry-After: up to MAX_RETRY_AFTER), or until the run is interrupted: KeyboardInterrupt
+    then, at once."""
+    if _INTERRUPTED.wait(seconds):
+        raise KeyboardInterrupt
+
+
 def raise_if_interrupted() -> None:
     """KeyboardInterrupt if the run has been interrupted and has not yet resumed for its cleanup."""
     if _INTERRUPTED.is_set():
@@ -372,7 +379,7 @@ class GuardedAdapter(HTTPAdapter):
                 raise StillTooManyRequests(
                     "429 Too Many Requests, and no time left to wait", request=request, response=response
                 )
-            time.sleep(delay)
+            pause(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _send_once(self, request: requests.PreparedRequest, timeout: Any, **kwargs: Any) -> requests.Response:

@@ -87,6 +87,25 @@ def test_429_with_retry_after_is_waited_out_and_retried(scripted) -> None:
     assert len(handler.seen) == 3
 
 
+def test_an_interrupt_ends_the_wait_for_a_retry_after_at_once(scripted) -> None:
+    base_url, handler = scripted
+    handler.script += [(429, {"Retry-After": "25"}), (200, {})]
+    client = _client(base_url)
+    outcome: list[BaseException] = []
+    thread = _list_in_a_thread(client, outcome)
+    thread.start()
+    while not handler.seen:
+        time.sleep(0.01)
+    time.sleep(0.2)  # into its wait
+    try:
+        interrupt()
+        thread.join(timeout=5)
+        assert not thread.is_alive() and isinstance(outcome[0], KeyboardInterrupt)
+    finally:
+        client.resume_all()
+    assert len(handler.seen) == 1
+
+
 def test_redirect_is_not_followed_and_keys_do_not_travel(scripted) -> None:
     base_url, handler = scripted
     handler.script += [(302, {"Location": "http://127.0.0.2:9/elsewhere"})]
