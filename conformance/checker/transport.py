@@ -40,6 +40,7 @@ READ_PIECE = 64 * 1024  # bytes read at a time
 ANSWER_TIMEOUTS = 3  # a whole answer must arrive within this many request timeouts (a trickle cannot hold a run)
 MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After is capped (and the run's time budget still holds)
 MAX_429_RETRIES = 5
+INTERRUPT_LOOK = 0.1  # seconds: how often a wait for a turn of the rate limit looks whether the run was interrupted
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 9.2.1: they ask the server to change nothing
 # The number, in the order requests took their place in flight, of the last request this thread sent (a sender
 # sets None before it sends: a request that never went out has none; Schemathesis's start-up probes, which go
@@ -321,19 +322,30 @@ class RateLimiter:
             for turn in turns:
                 while True:
                     now = time.monotonic()
+                    if _INTERRUPTED.is_set():  # a slow rate's wait (1/rate) ends at once too
+                        self._give_back(turns, now)
+                        raise KeyboardInterrupt
                     oldest = self._turns[0] if len(self._turns) == self._turns.maxlen else None
                     if oldest is not None and any(oldest is own for own in turns):
                         oldest = None  # its own batch's: it goes out just before this one
                     if oldest is not None and oldest.finished is None:  # on its way: its second starts later
-                        self._condition.wait(1.0)
+                        self._condition.wait(INTERRUPT_LOOK)
                         continue
                     due = max(self._last + self._interval, oldest.finished + 1.0 if oldest is not None else now)
                     if due <= now:
                         break
-                    self._condition.wait(due - now)
+                    self._condition.wait(min(due - now, INTERRUPT_LOOK))
                 self._last = now
                 self._turns.append(turn)
         return turns
+
+    def _give_back(self, turns: list[Turn], now: float) -> None:
+        """Finish the turns of a batch that will not go out (already among the last turns): unfinished, each
+        would hold up every later request, the cleanup's too."""
+        for turn in turns:
+            if turn.finished is None:
+                turn.finished = now
+        self._condition.notify_all()
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:

@@ -34,6 +34,7 @@ from conformance.checker.transport import (
     Places,
     RateLimiter,
     interrupt,
+    resume,
 )
 from conformance.contract.facts import COLLECTION_PATH, DEFAULT_EVENT_TYPE, item_path
 from conformance.reference.keys import DEMO_DEVELOPER_KEY, DEMO_PARTNER_KEY
@@ -168,6 +169,29 @@ def test_turns_taken_together_never_wait_for_each_other() -> None:
         turn.finish()
     waiter.join(timeout=5)
     assert not waiter.is_alive()
+
+
+def test_an_interrupt_ends_a_wait_for_a_turn_of_a_slow_rate_limit_and_leaves_no_turn_unfinished() -> None:
+    limiter = RateLimiter(0.2)  # a turn every 5 s
+    outcome: list[BaseException] = []
+
+    def take_two() -> None:
+        try:
+            limiter.take_several(2)  # the first at once, the second 5 s later
+        except BaseException as error:  # what the thread saw is the assertion
+            outcome.append(error)
+
+    thread = threading.Thread(target=take_two)
+    thread.start()
+    time.sleep(0.3)
+    try:
+        interrupt()
+        thread.join(timeout=2)
+        assert not thread.is_alive() and isinstance(outcome[0], KeyboardInterrupt)
+    finally:
+        resume()
+    # The first turn of the batch was taken but never goes out: unfinished, every later request would wait for it.
+    assert [turn.finished is not None for turn in limiter._turns] == [True]
 
 
 def test_a_free_place_goes_to_the_waiting_request_of_the_highest_priority_engine() -> None:
