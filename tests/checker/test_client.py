@@ -491,23 +491,32 @@ def test_an_answer_announced_larger_than_the_cap_is_not_read(hostile_server) -> 
     assert raised.value.exchange.response_body.startswith("[0,0,")
 
 
-def _list_in_a_thread(client: TargetClient, outcome: list[BaseException]) -> threading.Thread:
-    """A thread (not started) that sends a list and puts what it raised into `outcome`."""
+def _list_in_a_thread(
+    client: TargetClient, outcome: list[BaseException], send: Callable[[TargetClient], Any] = TargetClient.list
+) -> threading.Thread:
+    """A thread (not started) that sends a list (or what `send` sends) and puts what it raised into `outcome`."""
 
     def call() -> None:
         try:
-            client.list()
+            send(client)
         except BaseException as error:  # what the thread saw is the assertion
             outcome.append(error)
 
     return threading.Thread(target=call)
 
 
-def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones(hostile_server) -> None:
+def _raw_list(client: TargetClient) -> Any:
+    return client.call_raw(RawRequest("GET", COLLECTION_PATH))  # on a plain socket of its own (`raw_request`)
+
+
+@pytest.mark.parametrize("send", [TargetClient.list, _raw_list], ids=["by-requests", "raw"])
+def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones(
+    hostile_server, send: Callable[[TargetClient], Any]
+) -> None:
     server = hostile_server(always(Hang(30)))
     client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
     outcome: list[BaseException] = []
-    thread = _list_in_a_thread(client, outcome)
+    thread = _list_in_a_thread(client, outcome, send)
     thread.start()
     while not server.requests:
         time.sleep(0.01)
@@ -516,7 +525,7 @@ def test_interrupt_cuts_a_request_hanging_in_another_thread_and_refuses_new_ones
         thread.join(timeout=5)
         assert not thread.is_alive() and isinstance(outcome[0], TransportError)
         with pytest.raises(KeyboardInterrupt):
-            client.list()
+            send(client)
     finally:
         client.resume_all()
     assert len(server.requests) == 1
@@ -578,32 +587,6 @@ def test_an_interrupt_that_lands_as_a_request_sets_out_keeps_it_from_going_out(
         client.resume_all()
     assert time.monotonic() - started < 5
     assert server.requests == []
-
-
-def test_interrupt_cuts_a_raw_request_hanging_in_another_thread(hostile_server) -> None:
-    server = hostile_server(always(Hang(30)))
-    client = TargetClient(TargetProfile(server.base_url, "p", "d", timeout=30))
-    outcome: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            client.call_raw(RawRequest("GET", COLLECTION_PATH))
-        except BaseException as error:  # what the thread saw is the assertion
-            outcome.append(error)
-
-    thread = threading.Thread(target=call)
-    thread.start()
-    while not server.requests:
-        time.sleep(0.01)
-    try:
-        interrupt()
-        thread.join(timeout=5)
-        assert not thread.is_alive() and isinstance(outcome[0], TransportError)
-        with pytest.raises(KeyboardInterrupt):
-            client.call_raw(RawRequest("GET", COLLECTION_PATH))
-    finally:
-        client.resume_all()
-    assert len(server.requests) == 1
 
 
 def _bytes_held(error: BaseException) -> int:
